@@ -1,0 +1,14 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/**
+ * The one way a Tally process gets a logger: structured JSON to stdout, level from LOG_LEVEL.
+ *
+ * @example
+ * const log = createLogger('metering');
+ * log.info({ partition: 3 }, 'assigned');
+ */
+export function createLogger(service: string, level: string = process.env['LOG_LEVEL'] ?? 'info'): Logger {
+  return pino({ name: service, level, base: { service } });
+}
