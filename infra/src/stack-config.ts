@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { loadConfig } from '@tally/config';
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+/**
+ * Where the local stack lives. An explicit KAFKA_BROKERS, SCHEMA_REGISTRY_URL or DATABASE_URL means
+ * "use that one, do not start ours"; otherwise the project starts its own on these ports.
+ */
+export const stackEnv = z.object({
+  KAFKA_BROKERS: z.string().optional(),
+  SCHEMA_REGISTRY_URL: z.url().optional(),
+  DATABASE_URL: z.string().optional(),
+  TALLY_KAFKA_PORT: port.default(9092),
+  TALLY_KAFKA_CONTROLLER_PORT: port.default(9093),
+  TALLY_REGISTRY_PORT: port.default(8081),
+  TALLY_STACK_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
+});
+export type StackConfig = z.infer<typeof stackEnv>;
+
+export function loadStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  return loadConfig(stackEnv, env);
+}
+
+export interface Endpoints {
+  kafkaBrokers: string[];
+  schemaRegistryUrl: string;
+  databaseUrl: string;
+}
+
+export function endpointsOf(config: StackConfig): Endpoints {
+  return {
+    kafkaBrokers: (config.KAFKA_BROKERS ?? `127.0.0.1:${config.TALLY_KAFKA_PORT}`).split(',').map((b) => b.trim()),
+    schemaRegistryUrl: config.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${config.TALLY_REGISTRY_PORT}/apis/ccompat/v7`,
+    databaseUrl: config.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+  };
+}

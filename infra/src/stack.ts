@@ -1,0 +1,100 @@
+import type { Logger } from '@tally/log';
+import { runningPid, stopDaemon, type Daemon } from './daemon.ts';
+import { kafkaAnswers, kafkaDaemon, startKafka } from './kafka-broker.ts';
+import { portHolder, portIsFree } from './ports.ts';
+import { postgresAnswers } from './postgres.ts';
+import { registryAnswers, registryDaemon, startRegistry } from './schema-registry.ts';
+import { endpointsOf, type Endpoints, type StackConfig } from './stack-config.ts';
+import { waitUntil } from './wait-until.ts';
+
+interface Component {
+  name: string;
+  /** Set when the environment names an external server: then we only check it answers. */
+  external: boolean;
+  daemon: Daemon | undefined;
+  port: number | undefined;
+  answers: () => Promise<boolean>;
+  start: () => Promise<void>;
+  hint: string;
+}
+
+function components(config: StackConfig, endpoints: Endpoints, log: Logger): Component[] {
+  return [
+    {
+      name: 'Kafka broker',
+      external: config.KAFKA_BROKERS !== undefined,
+      daemon: kafkaDaemon,
+      port: config.TALLY_KAFKA_PORT,
+      answers: () => kafkaAnswers(endpoints.kafkaBrokers),
+      start: () => startKafka(log, config.TALLY_KAFKA_PORT, config.TALLY_KAFKA_CONTROLLER_PORT),
+      hint: `see ${kafkaDaemon.dir}/server.log and ${kafkaDaemon.logFile}`,
+    },
+    {
+      name: 'schema registry',
+      external: config.SCHEMA_REGISTRY_URL !== undefined,
+      daemon: registryDaemon,
+      port: config.TALLY_REGISTRY_PORT,
+      answers: () => registryAnswers(endpoints.schemaRegistryUrl),
+      start: () => startRegistry(log, config.TALLY_REGISTRY_PORT),
+      hint: `see ${registryDaemon.logFile}`,
+    },
+    {
+      name: 'PostgreSQL',
+      external: true,
+      daemon: undefined,
+      port: undefined,
+      answers: () => postgresAnswers(endpoints.databaseUrl),
+      start: () => Promise.resolve(),
+      hint: `is a server running at ${endpoints.databaseUrl.replace(/:[^:@/]*@/, ':***@')}? Set DATABASE_URL to use another`,
+    },
+  ];
+}
+
+async function answersNow(component: Component): Promise<boolean> {
+  return component.answers().catch(() => false);
+}
+
+/**
+ * Brings the local stack up, idempotently: a server that already answers is reused, one we started
+ * earlier that died is started again, a port held by a stranger is reported by name.
+ */
+export async function stackUp(config: StackConfig, log: Logger): Promise<Endpoints> {
+  const endpoints = endpointsOf(config);
+  const all = components(config, endpoints, log);
+  await Promise.all(
+    all.map(async (component) => {
+      if (await answersNow(component)) {
+        log.info({ component: component.name }, 'already running');
+        return;
+      }
+      if (!component.external && component.daemon && runningPid(component.daemon) === undefined) {
+        if (component.port !== undefined && !(await portIsFree(component.port))) {
+          throw new Error(`${component.name}: port ${component.port} is taken by ${await portHolder(component.port)}`);
+        }
+        log.info({ component: component.name, port: component.port }, 'starting');
+        await component.start();
+      }
+      await waitUntil(component.name, component.answers, config.TALLY_STACK_TIMEOUT_MS, component.hint);
+      log.info({ component: component.name }, 'ready');
+    }),
+  );
+  return endpoints;
+}
+
+export async function stackDown(log: Logger): Promise<void> {
+  for (const d of [registryDaemon, kafkaDaemon]) {
+    if (await stopDaemon(d)) log.info({ component: d.name }, 'stopped');
+  }
+}
+
+export async function stackStatus(config: StackConfig, log: Logger): Promise<boolean> {
+  const endpoints = endpointsOf(config);
+  let allUp = true;
+  for (const component of components(config, endpoints, log)) {
+    const up = await answersNow(component);
+    allUp &&= up;
+    const pid = component.daemon ? runningPid(component.daemon) : undefined;
+    log.info({ component: component.name, up, pid, external: component.external }, up ? 'up' : 'down');
+  }
+  return allUp;
+}

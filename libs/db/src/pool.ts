@@ -1,0 +1,50 @@
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that runs a query: a pool or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+// NUMERIC and BIGINT arrive as strings (pg's default); we keep it so: money never becomes a float.
+
+/**
+ * A connection pool whose connections use `schema` first, so tests and services can live side by side.
+ *
+ * @example
+ * const pool = createPool('postgres://postgres@127.0.0.1:5432/test', { schema: 'tally' });
+ */
+export function createPool(
+  databaseUrl: string,
+  options: { schema?: string; max?: number; applicationName?: string } = {},
+): Pool {
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'tally',
+    connectionTimeoutMillis: 5_000,
+    ...(options.schema ? { options: `-c search_path=${quoteIdentifier(options.schema)},public` } : {}),
+  });
+  // An idle client whose server went away emits 'error' on the pool; without a listener that kills the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Runs `work` in one transaction; rolls back on any error and rethrows it. */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
