@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from './pool.ts';
-import { loadOffsets, storeOffsets } from './offset-store.ts';
+import { advanceOffset, loadOffsets, OffsetConflictError, storeOffsets } from './offset-store.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 let db: TestDatabase;
@@ -33,5 +33,15 @@ describe('offset store', () => {
       }),
     ).rejects.toThrow('results failed to write');
     expect(await loadOffsets(db.pool, 'rollback', 't')).toEqual(new Map());
+  });
+});
+
+describe('advanceOffset', () => {
+  it('advances from the expected offset and refuses a stale one', async () => {
+    await advanceOffset(db.pool, 'fence', 't', 0, undefined, '10');
+    await expect(advanceOffset(db.pool, 'fence', 't', 0, undefined, '12')).rejects.toThrow(OffsetConflictError);
+    await advanceOffset(db.pool, 'fence', 't', 0, '10', '20');
+    await expect(advanceOffset(db.pool, 'fence', 't', 0, '10', '25')).rejects.toThrow(OffsetConflictError);
+    expect(await loadOffsets(db.pool, 'fence', 't')).toEqual(new Map([[0, '20']]));
   });
 });

@@ -31,3 +31,40 @@ export async function storeOffsets(
     [groupId, topic, offsets.map((offset) => offset.partition), offsets.map((offset) => offset.nextOffset)],
   );
 }
+
+export class OffsetConflictError extends Error {
+  override readonly name = 'OffsetConflictError';
+}
+
+/**
+ * Moves a partition's stored offset from `expected` to `next`, or fails if another consumer moved it
+ * first: the fence that keeps a consumer which lost its partition in a rebalance from applying a
+ * batch twice. Call inside the transaction that writes the batch's results; a conflict rolls it back.
+ * `expected` undefined means "nothing stored yet".
+ */
+export async function advanceOffset(
+  db: Queryable,
+  groupId: string,
+  topic: string,
+  partition: number,
+  expected: string | undefined,
+  next: string,
+): Promise<void> {
+  const result =
+    expected === undefined
+      ? await db.query(
+          `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (group_id, topic, partition) DO NOTHING`,
+          [groupId, topic, partition, next],
+        )
+      : await db.query(
+          `UPDATE consumer_offsets SET next_offset = $5, updated_at = now()
+           WHERE group_id = $1 AND topic = $2 AND partition = $3 AND next_offset = $4`,
+          [groupId, topic, partition, expected, next],
+        );
+  if (result.rowCount !== 1) {
+    throw new OffsetConflictError(
+      `${groupId} ${topic}[${partition}]: stored offset is no longer ${expected ?? '(none)'}; another consumer advanced it`,
+    );
+  }
+}

@@ -1,0 +1,47 @@
+export {
+  type Period,
+  type InstanceProfile,
+  type InstanceType,
+  type SimInstance,
+  type Fleet,
+  type FleetOptions,
+  INSTANCE_TYPES,
+  ZONES,
+  createFleet,
+  isRunning,
+} from './fleet.ts';
+export { windowSample } from './traffic-model.ts';
+export { generateSamples } from './generate-samples.ts';
+export { type HourTotals, type GroundTruth, groundTruth } from './ground-truth.ts';
+export { type DuplicateOptions, injectDuplicates } from './inject-duplicates.ts';
+export { type ReorderOptions, injectReordering } from './inject-reordering.ts';
+export { type LateArrivalOptions, injectLateArrivals } from './inject-late-arrivals.ts';
+export { type OutageOptions, injectOutage } from './inject-outage.ts';
+export { Draw, drawFor, mixSeed, perMillion } from './seeded-random.ts';
+export { type CounterWidth, type DeltaKind, type CounterDelta, counterDelta } from './counter-delta.ts';
+export {
+  type DeviceMappingFile,
+  type DeviceEntry,
+  type DeviceMapping,
+  deviceMappingFile,
+  parseDeviceMapping,
+  loadDeviceMapping,
+} from './device-mapping.ts';
+export {
+  type InterfaceCounters,
+  type CounterReading,
+  type ReaderPaths,
+  readInterfaceCounters,
+  readCpuUsageMicros,
+  readCounters,
+} from './sysfs-reader.ts';
+export {
+  type WindowOptions,
+  type CounterAnomaly,
+  type WindowResult,
+  type TrackerStep,
+  DEFAULT_WINDOW_OPTIONS,
+  samplesBetween,
+  advanceCounters,
+} from './counter-windows.ts';
+export { type SpoolLimits, type SpoolStats, SpoolFullError, Spool } from './spool.ts';

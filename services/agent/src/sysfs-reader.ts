@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DeviceMapping } from './device-mapping.ts';
+
+export interface InterfaceCounters {
+  readonly rxBytes: bigint;
+  readonly txBytes: bigint;
+  readonly rxPackets: bigint;
+  readonly txPackets: bigint;
+}
+
+/** All counters of a hypervisor at one instant. BigInt because sysfs counters are 64-bit. */
+export interface CounterReading {
+  readonly at: number;
+  /** By host device name; a device that is gone (VM stopped) is absent. */
+  readonly devices: ReadonlyMap<string, InterfaceCounters>;
+  /** CPU micro-seconds by instance id, from cgroup v2 `cpu.stat` usage_usec, where present. */
+  readonly cpuMicros: ReadonlyMap<string, bigint>;
+}
+
+export interface ReaderPaths {
+  /** Usually "/sys"; a temp dir in tests. */
+  readonly sysRoot: string;
+  /** Usually "/sys/fs/cgroup". */
+  readonly cgroupRoot: string;
+}
+
+function isMissing(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ENODEV');
+}
+
+async function readCounter(path: string): Promise<bigint> {
+  const text = (await readFile(path, 'utf8')).trim();
+  if (!/^\d+$/.test(text)) throw new Error(`not a counter in ${path}: ${JSON.stringify(text)}`);
+  return BigInt(text);
+}
+
+/**
+ * Reads /sys/class/net/<device>/statistics/{rx,tx}_{bytes,packets}; undefined when the device does not exist.
+ *
+ * @example
+ * await readInterfaceCounters('/sys', 'vnet0'); // { rxBytes: 123n, ... }
+ */
+export async function readInterfaceCounters(sysRoot: string, device: string): Promise<InterfaceCounters | undefined> {
+  const dir = join(sysRoot, 'class', 'net', device, 'statistics');
+  try {
+    const [rxBytes, txBytes, rxPackets, txPackets] = await Promise.all(
+      ['rx_bytes', 'tx_bytes', 'rx_packets', 'tx_packets'].map((name) => readCounter(join(dir, name))),
+    );
+    if (rxBytes === undefined || txBytes === undefined || rxPackets === undefined || txPackets === undefined) {
+      return undefined;
+    }
+    return { rxBytes, txBytes, rxPackets, txPackets };
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * CPU micro-seconds used by a cgroup v2 group (`usage_usec` in its cpu.stat); undefined when absent.
+ *
+ * @example
+ * await readCpuUsageMicros('/sys/fs/cgroup/machine.slice/vm1.scope'); // 123456789n
+ */
+export async function readCpuUsageMicros(cgroupDir: string): Promise<bigint | undefined> {
+  try {
+    const stat = await readFile(join(cgroupDir, 'cpu.stat'), 'utf8');
+    const match = /^usage_usec (\d+)$/m.exec(stat);
+    return match?.[1] === undefined ? undefined : BigInt(match[1]);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Reads every mapped device and cgroup. `at` is the caller's clock reading (an aligned window boundary).
+ *
+ * @example
+ * const reading = await readCounters(mapping, { sysRoot: '/sys', cgroupRoot: '/sys/fs/cgroup' }, Date.now());
+ */
+export async function readCounters(mapping: DeviceMapping, paths: ReaderPaths, at: number): Promise<CounterReading> {
+  const devices = new Map<string, InterfaceCounters>();
+  const cpuMicros = new Map<string, bigint>();
+  await Promise.all([
+    ...mapping.devices.map(async ({ device }) => {
+      const counters = await readInterfaceCounters(paths.sysRoot, device);
+      if (counters !== undefined) devices.set(device, counters);
+    }),
+    ...[...mapping.cgroups].map(async ([instanceId, path]) => {
+      const micros = await readCpuUsageMicros(join(paths.cgroupRoot, path));
+      if (micros !== undefined) cpuMicros.set(instanceId, micros);
+    }),
+  ]);
+  return { at, devices, cpuMicros };
+}
