@@ -13,3 +13,4 @@ export * from './metrics.ts';
 export * from './consumed-record.ts';
 export * from './consumer-runtime.ts';
 export * from './producer.ts';
+export * from './outbox.ts';

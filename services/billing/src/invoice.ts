@@ -1,0 +1,64 @@
+import type { UsageHourly } from '@tally/records';
+
+/** Version tag of the invoice document; bump it when the shape changes so stored hashes stay comparable. */
+export const INVOICE_FORMAT = 'tally.invoice.v1';
+
+/**
+ * One invoice line. Amounts are decimal strings: `amount` at full precision, `roundedAmount` rounded once
+ * to the currency's minor unit (half away from zero) and written with exactly its digits.
+ * Fields that do not apply are null (never absent), so the canonical JSON has one shape.
+ */
+export interface InvoiceLine {
+  readonly kind: 'usage' | 'adjustment' | 'credit';
+  /** null for the credit line. */
+  readonly sku: string | null;
+  /** The price entry the line was priced with (priceEntryKey); null for the credit line. */
+  readonly priceEntryKey: string | null;
+  readonly unit: 'hour' | 'gb' | null;
+  /** 'YYYY-MM' of the finalized month an adjustment line corrects; null otherwise. */
+  readonly adjustsMonth: string | null;
+  /** Quantity in `unit`s (for adjustments: recomputed minus billed); null for the credit line. */
+  readonly quantity: string | null;
+  readonly amount: string;
+  readonly roundedAmount: string;
+}
+
+/** An invoice draft of one account for one calendar month in the account's time zone. */
+export interface InvoiceDraft {
+  readonly format: typeof INVOICE_FORMAT;
+  readonly accountId: string;
+  readonly month: string;
+  readonly timeZone: string;
+  readonly currency: string;
+  /** Epoch ms, inclusive: local midnight on the 1st. */
+  readonly periodStart: number;
+  /** Epoch ms, exclusive: local midnight on the 1st of the next month. */
+  readonly periodEnd: number;
+  /** Usage lines by (sku, effectiveFrom), then adjustment lines by (month, sku, effectiveFrom), then the credit line. */
+  readonly lines: readonly InvoiceLine[];
+  /** Sum of the rounded usage and adjustment lines. */
+  readonly subtotal: string;
+  /** Credit used by this invoice, positive (the credit line carries it negated). */
+  readonly creditApplied: string;
+  /** Sum of all rounded lines. */
+  readonly total: string;
+  /** Credit left to carry to the next month (full precision). */
+  readonly creditRemaining: string;
+}
+
+/** What a finalized invoice billed for one (sku, price entry) of one month. */
+export interface BilledQuantity {
+  readonly sku: string;
+  readonly priceEntryKey: string;
+  readonly quantity: string;
+}
+
+/**
+ * A month already finalized, to be checked for late usage: what its invoices billed (see billedQuantities)
+ * and the usage records of the account's instances as they are now.
+ */
+export interface FinalizedMonth {
+  readonly month: string;
+  readonly billed: readonly BilledQuantity[];
+  readonly usage: readonly UsageHourly[];
+}

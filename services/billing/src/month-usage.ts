@@ -1,0 +1,62 @@
+import { Dec } from '@tally/money';
+import type { PriceEntry, UsageHourly } from '@tally/records';
+import type { MonthPeriod } from './billing-month.ts';
+import { latestUsage } from './latest-usage.ts';
+import type { PriceSource } from './price-book.ts';
+import { priceEntryKey } from './price-entry-key.ts';
+import { isFreeUnlessPriced, usageMeasures } from './usage-measures.ts';
+
+/** A month's usage of one SKU billed under one price entry: the unit tiers apply to. */
+export interface UsageGroup {
+  readonly sku: string;
+  readonly entry: PriceEntry;
+  readonly priceEntryKey: string;
+  /** Exact quantity in the entry's unit: summed base units divided once. */
+  readonly quantity: Dec;
+}
+
+/**
+ * Groups an account's usage in a period by (SKU, price entry in force at each hour's start).
+ * Usage is deduplicated first (latest version per instance-hour), then kept if it belongs to the
+ * account and its hour starts inside the period. Groups come ordered by SKU, then effectiveFrom.
+ * Throws MissingPriceError for used SKUs without a price (except ingress, which is then free).
+ *
+ * @example
+ * monthUsageGroups(usage, 'acct-1', 'USD', monthPeriod('2025-03', 'Europe/Zurich'), book);
+ */
+export function monthUsageGroups(
+  usage: Iterable<UsageHourly>,
+  accountId: string,
+  currency: string,
+  period: Pick<MonthPeriod, 'start' | 'end'>,
+  prices: PriceSource,
+): UsageGroup[] {
+  const groups = new Map<string, { sku: string; entry: PriceEntry; baseUnits: Dec; perUnit: number }>();
+  for (const record of latestUsage(usage)) {
+    if (record.accountId !== accountId || record.hourStart < period.start || record.hourStart >= period.end) continue;
+    for (const measure of usageMeasures(record)) {
+      const entry = isFreeUnlessPriced(measure.sku)
+        ? prices.findPriceAt(measure.sku, currency, record.hourStart)
+        : prices.priceAt(measure.sku, currency, record.hourStart);
+      if (entry === undefined) continue;
+      const key = priceEntryKey(entry);
+      const group = groups.get(key);
+      if (group === undefined) {
+        groups.set(key, { sku: measure.sku, entry, baseUnits: new Dec(measure.baseUnits), perUnit: measure.perUnit });
+      } else {
+        group.baseUnits = group.baseUnits.plus(measure.baseUnits);
+      }
+    }
+  }
+  return [...groups.entries()]
+    .map(([key, g]) => ({ sku: g.sku, entry: g.entry, priceEntryKey: key, quantity: g.baseUnits.div(g.perUnit) }))
+    .sort(bySkuThenEffectiveFrom);
+}
+
+export function bySkuThenEffectiveFrom(
+  a: { sku: string; entry: PriceEntry },
+  b: { sku: string; entry: PriceEntry },
+): number {
+  if (a.sku !== b.sku) return a.sku < b.sku ? -1 : 1;
+  return a.entry.effectiveFrom - b.entry.effectiveFrom;
+}
