@@ -1,0 +1,4 @@
+export * from './stack.ts';
+export * from './stack-config.ts';
+export * from './prepare.ts';
+export * from './paths.ts';
