@@ -107,7 +107,7 @@ async function timeRaw(
       }
     },
   });
-  await eventually(async () => seen >= RECORDS, 300_000, 20);
+  await eventually(() => Promise.resolve(seen >= RECORDS), 300_000, 20);
   const seconds = (performance.now() - started) / 1000;
   await consumer.disconnect();
   return seconds;
@@ -144,7 +144,7 @@ async function timeRuntime(
     },
     { kafka, producer, log, metrics: createMetrics('bench') },
   );
-  await eventually(async () => seen >= RECORDS, 300_000, 20);
+  await eventually(() => Promise.resolve(seen >= RECORDS), 300_000, 20);
   const seconds = (performance.now() - started) / 1000;
   await consumer.stop();
   await producer.disconnect();

@@ -5,8 +5,8 @@ import type { TypedTopic } from './typed-topic.ts';
 
 /** Encodes and decodes one topic's values: Avro through the registry, then zod. */
 export interface ValueCodec<T> {
-  encode(value: T): Promise<Buffer>;
-  decode(bytes: Buffer | null): Promise<T>;
+  encode: (value: T) => Promise<Buffer>;
+  decode: (bytes: Buffer | null) => Promise<T>;
 }
 
 const MAGIC_BYTE = 0;

@@ -52,11 +52,12 @@ async function readAll(
   await consumer.subscribe({ topic, fromBeginning: true });
   const seen: { key: string | null; value: Buffer | null; headers: IHeaders }[] = [];
   await consumer.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: ({ message }) => {
       seen.push({ key: message.key?.toString() ?? null, value: message.value, headers: message.headers ?? {} });
+      return Promise.resolve();
     },
   });
-  await eventually(async () => seen.length >= expected, 30_000);
+  await eventually(() => Promise.resolve(seen.length >= expected), 30_000);
   await consumer.disconnect();
   return seen;
 }
