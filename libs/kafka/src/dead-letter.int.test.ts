@@ -7,6 +7,9 @@ import { eventually, startNodeChild } from '@tally/testing';
 import type { IHeaders } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyTopics } from './apply-topics.ts';
+import { listDeadLetters, redriveDeadLetters } from './dead-letter-ops.ts';
+import { consumerLag } from './lag.ts';
+import { readToEnd } from './read-to-end.ts';
 import { deadLetterTopicOf, topics, type TopicSpec } from './catalog.ts';
 import { createKafka } from './client.ts';
 import { valueCodec } from './codec.ts';
@@ -92,9 +95,10 @@ describe('poison records', () => {
     });
     await producer.disconnect();
 
+    const group = `poison-${randomUUID()}`;
     const child = startNodeChild(fileURLToPath(new URL('./testing/sum-consumer.ts', import.meta.url)), {
       SUM_TOPIC: spec.name,
-      SUM_GROUP: `poison-${randomUUID()}`,
+      SUM_GROUP: group,
       DB_SCHEMA: db.schema,
     });
     const summed = async () =>
@@ -126,5 +130,34 @@ describe('poison records', () => {
     expect(garbage.headers['tally.service']?.toString()).toBe('sum-consumer');
     expect(Number.isNaN(Date.parse(garbage.headers['tally.time']?.toString() ?? ''))).toBe(false);
     expect(letters[2]!.headers['tally.error.message']?.toString()).toMatch(/rxBytes/);
+
+    // Operators: list what is there, re-drive one kind once, and see the group has no lag.
+    const views = await listDeadLetters(kafka, spec.name);
+    expect(views.map((view) => view.errorClass)).toEqual([
+      'NotAvro',
+      'UnknownSchemaId',
+      'ValidationFailed',
+      'BusinessRule',
+    ]);
+    expect(views[0]).toMatchObject({
+      key: 'garbage',
+      source: `${spec.name}[0]@1`,
+      service: 'sum-consumer',
+      valueBytes: 19,
+    });
+    expect(await redriveDeadLetters(kafka, spec.name, (view) => view.errorClass === 'BusinessRule')).toBe(1);
+    expect(await redriveDeadLetters(kafka, spec.name)).toBe(0);
+    const source = await readToEnd(kafka, spec.name);
+    expect(source).toHaveLength(8);
+    const redriven = source[7]!.message;
+    expect(redriven.key?.toString()).toBe('business');
+    expect(redriven.headers?.['tally.redriven-from']?.toString()).toBe(`${deadLetterTopicOf(spec.name)}@3`);
+    expect(redriven.headers?.['tally.error.class']).toBeUndefined();
+
+    const lagAdmin = kafka.admin();
+    await lagAdmin.connect();
+    const lag = await consumerLag(lagAdmin, group, spec.name);
+    await lagAdmin.disconnect();
+    expect(lag).toEqual([{ topic: spec.name, partition: 0, committed: '7', end: '8', lag: '1' }]);
   }, 120_000);
 });

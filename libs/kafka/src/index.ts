@@ -14,3 +14,6 @@ export * from './consumed-record.ts';
 export * from './consumer-runtime.ts';
 export * from './producer.ts';
 export * from './outbox.ts';
+export * from './read-to-end.ts';
+export * from './dead-letter-ops.ts';
+export * from './lag.ts';
