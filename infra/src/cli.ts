@@ -1,4 +1,6 @@
 import { createLogger } from '@tally/log';
+import { demoUsage, parseDemoOptions } from './demo-options.ts';
+import { runDemoPipeline } from './pipeline.ts';
 import { prepareTopicsAndSchemas } from './prepare.ts';
 import { loadStackConfig } from './stack-config.ts';
 import { stackDown, stackStatus, stackUp } from './stack.ts';
@@ -6,17 +8,30 @@ import { stackDown, stackStatus, stackUp } from './stack.ts';
 const usage = `usage: pnpm stack <command>
   up       start Kafka, the schema registry and check PostgreSQL; apply topics and schemas (idempotent)
   down     stop the servers this project started
-  status   say what answers`;
+  status   say what answers
+and: pnpm start [options]   the stack, then the whole pipeline on a simulated fleet, until Ctrl-C
+     ${demoUsage.replace('usage: ', '')}`;
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, rest: string[]): Promise<number> {
   const log = createLogger('stack');
   const config = loadStackConfig();
   switch (command) {
-    case 'up':
-    case 'start': {
+    case 'up': {
       const endpoints = await stackUp(config, log);
       await prepareTopicsAndSchemas(endpoints, log);
       log.info(endpoints, 'local stack is up');
+      return 0;
+    }
+    case 'start': {
+      const options = parseDemoOptions(rest);
+      const endpoints = await stackUp(config, log);
+      await prepareTopicsAndSchemas(endpoints, log);
+      log.info(endpoints, 'local stack is up');
+      if (options.stackOnly) return 0;
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      process.once('SIGTERM', () => stop.abort());
+      await runDemoPipeline(endpoints, options, log, stop.signal);
       return 0;
     }
     case 'down':
@@ -31,7 +46,7 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
