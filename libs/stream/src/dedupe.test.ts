@@ -9,6 +9,11 @@ describe('dedupe', () => {
   it('treats NaN as equal to NaN and the first input as new', () => {
     expect(into([], dedupe<number | undefined>(), [undefined, undefined, NaN, NaN])).toEqual([undefined, NaN]);
   });
+  it('compares like Object.is: +0 and -0 differ, strings by value', () => {
+    const out = into([], dedupe<unknown>(), [0, -0, -0, 0, 'a', 'a', 1, '1']);
+    expect(out).toEqual([0, -0, 0, 'a', 1, '1']);
+    expect(Object.is(out[1], -0)).toBe(true);
+  });
   it('takes an equality', () => {
     const sameId = (a: { id: number }, b: { id: number }) => a.id === b.id;
     expect(into([], dedupe(sameId), [{ id: 1 }, { id: 1 }, { id: 2 }])).toEqual([{ id: 1 }, { id: 2 }]);

@@ -1,4 +1,5 @@
 import type { Reducer, Transducer } from './api.ts';
+import { KEEP, stateless } from './stages.ts';
 
 /**
  * Applies `f` and keeps the results that are neither `null` nor `undefined`
@@ -8,7 +9,7 @@ import type { Reducer, Transducer } from './api.ts';
  * into([], keep((s: string) => (s.length > 1 ? s.length : null)), ['a', 'bb', 'ccc']); // [2, 3]
  */
 export function keep<A, B>(f: (input: A) => B | null | undefined): Transducer<A, NonNullable<B>> {
-  return <Acc>(rf: Reducer<Acc, NonNullable<B>>): Reducer<Acc, A> => {
+  const xform = <Acc>(rf: Reducer<Acc, NonNullable<B>>): Reducer<Acc, A> => {
     const step = rf.step;
     return {
       init: rf.init,
@@ -19,4 +20,5 @@ export function keep<A, B>(f: (input: A) => B | null | undefined): Transducer<A,
       complete: rf.complete,
     };
   };
+  return stateless(xform, KEEP, f);
 }
