@@ -2,3 +2,4 @@ export * from './stack.ts';
 export * from './stack-config.ts';
 export * from './prepare.ts';
 export * from './paths.ts';
+export * from './private-broker.ts';

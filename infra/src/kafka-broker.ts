@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '@tally/log';
 import { ensureKafkaArtifacts, kafkaLibs } from './artifacts.ts';
-import { daemon, runningPid, startDaemon } from './daemon.ts';
+import { daemon, runningPid, startDaemon, type Daemon } from './daemon.ts';
 import { run } from './run-command.ts';
 import { repoRoot } from './paths.ts';
 
@@ -38,11 +38,17 @@ function java(): string {
   return process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java';
 }
 
-export async function startKafka(log: Logger, port: number, controllerPort: number): Promise<void> {
+/** Starts a broker as `d` (default: the stack's); its data and logs live in the daemon's folder. */
+export async function startKafka(
+  log: Logger,
+  port: number,
+  controllerPort: number,
+  d: Daemon = kafkaDaemon,
+): Promise<void> {
   await ensureKafkaArtifacts(log);
-  const dataDir = join(kafkaDaemon.dir, 'data');
-  const config = join(kafkaDaemon.dir, 'server.properties');
-  mkdirSync(kafkaDaemon.dir, { recursive: true });
+  const dataDir = join(d.dir, 'data');
+  const config = join(d.dir, 'server.properties');
+  mkdirSync(d.dir, { recursive: true });
   writeFileSync(config, serverProperties(port, controllerPort, dataDir));
   const classpath = `${kafkaLibs}/*`;
   if (!existsSync(join(dataDir, 'meta.properties'))) {
@@ -50,12 +56,12 @@ export async function startKafka(log: Logger, port: number, controllerPort: numb
     await run(java(), ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config]);
   }
   const log4j = join(repoRoot, 'infra', 'kafka', 'log4j.properties');
-  startDaemon(kafkaDaemon, java(), [
+  startDaemon(d, java(), [
     '-Xms256m',
     '-Xmx1g',
     '-XX:+UseG1GC',
     `-Dlog4j.configuration=file:${log4j}`,
-    `-Dkafka.logs.dir=${kafkaDaemon.dir}`,
+    `-Dkafka.logs.dir=${d.dir}`,
     '-cp',
     classpath,
     'kafka.Kafka',
