@@ -13,6 +13,11 @@ export {
 export { windowSample } from './traffic-model.ts';
 export { generateSamples } from './generate-samples.ts';
 export { type HourTotals, type GroundTruth, groundTruth } from './ground-truth.ts';
+export { type GroundTruthFile, writeGroundTruth } from './ground-truth-file.ts';
+export { prefixFleet } from './prefix-fleet.ts';
+export { type StreamFaults, simulatedStream } from './simulated-stream.ts';
+export { type SendSamples, type SampleSenderOptions, SampleSender } from './sample-sender.ts';
+export { InjectedOutage } from './injected-outage.ts';
 export { type DuplicateOptions, injectDuplicates } from './inject-duplicates.ts';
 export { type ReorderOptions, injectReordering } from './inject-reordering.ts';
 export { type LateArrivalOptions, injectLateArrivals } from './inject-late-arrivals.ts';

@@ -1,0 +1,41 @@
+import { connectionEnv } from '@tally/config';
+import { topics } from '@tally/kafka';
+import { z } from 'zod';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Metering's environment. Topic names default to the catalog; tests and benchmarks point a process at fresh
+ * topics so that runs never see each other's records.
+ */
+export const meteringEnv = connectionEnv.extend({
+  DB_SCHEMA: z.string().min(1).default('public'),
+  METERING_GROUP: z.string().min(1).default('metering'),
+  METERING_INVENTORY_GROUP: z.string().min(1).default('metering-inventory'),
+  METERING_SAMPLES_TOPIC: z.string().min(1).default(topics.trafficSamples.name),
+  METERING_INSTANCES_TOPIC: z.string().min(1).default(topics.instances.name),
+  METERING_USAGE_TOPIC: z.string().min(1).default(topics.usageHourly.name),
+  METERING_LATE_TOPIC: z.string().min(1).default(topics.lateSamples.name),
+  /** How long an instance-hour stays open after its end (invariant 4); tests replaying a past day set it large. */
+  METERING_RETENTION_DAYS: z.coerce.number().positive().default(7),
+  METERING_MAX_FUTURE_SKEW_MS: z.coerce.number().int().nonnegative().default(120_000),
+  METERING_MAX_PENDING: z.coerce.number().int().nonnegative().default(100_000),
+  METERING_MAX_PENDING_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(15 * 60_000),
+  /** How often samples waiting for the inventory are re-examined (released or expired) without new traffic. */
+  METERING_PENDING_FLUSH_MS: z.coerce.number().int().positive().default(1_000),
+  /** Shifts the clock, for replaying a period as if it were now; 0 in production. */
+  METERING_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
+  METERING_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(1_048_576),
+  METERING_SESSION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  METERING_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
+  DB_POOL_MAX: z.coerce.number().int().positive().default(6),
+});
+export type MeteringConfig = z.infer<typeof meteringEnv>;
+
+export function retentionMs(config: Pick<MeteringConfig, 'METERING_RETENTION_DAYS'>): number {
+  return Math.round(config.METERING_RETENTION_DAYS * DAY_MS);
+}

@@ -1,0 +1,68 @@
+import type { Queryable } from '@tally/db';
+import { trafficSample } from '@tally/records';
+import type { HeldSample } from './pending-samples.ts';
+
+/** One traffic.samples partition as one metering group handles it. */
+export interface PartitionRef {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/**
+ * Locks the partition's row until the transaction ends, so a batch commit and the pending-sample timer never
+ * read and write the same partition's state at once (in this process or another one during a rebalance).
+ */
+export async function lockPartition(db: Queryable, ref: PartitionRef): Promise<void> {
+  const key = [ref.groupId, ref.topic, ref.partition];
+  await db.query(
+    'INSERT INTO metering_partitions (group_id, topic, partition) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+    key,
+  );
+  await db.query(
+    'SELECT 1 FROM metering_partitions WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+    key,
+  );
+}
+
+/** The samples of this partition waiting for the inventory, oldest first. */
+export async function loadPending(db: Queryable, ref: PartitionRef): Promise<HeldSample[]> {
+  const result = await db.query<{ sample: unknown; held_at: string }>(
+    `SELECT sample, held_at FROM metering_pending WHERE group_id = $1 AND topic = $2 AND partition = $3
+     ORDER BY seq`,
+    [ref.groupId, ref.topic, ref.partition],
+  );
+  return result.rows.map((row) => ({ sample: trafficSample.parse(row.sample), heldAt: Number(row.held_at) }));
+}
+
+/** Replaces the partition's pending samples with `held` (skipped when both old and new are empty). */
+export async function savePending(
+  db: Queryable,
+  ref: PartitionRef,
+  held: readonly HeldSample[],
+  hadAny: boolean,
+): Promise<void> {
+  const key = [ref.groupId, ref.topic, ref.partition];
+  if (hadAny) await db.query('DELETE FROM metering_pending WHERE group_id = $1 AND topic = $2 AND partition = $3', key);
+  if (held.length === 0) return;
+  await db.query(
+    `INSERT INTO metering_pending (group_id, topic, partition, seq, sample, held_at)
+     SELECT $1, $2, $3, h.seq, h.sample, h.held_at
+     FROM unnest($4::int[], $5::jsonb[], $6::bigint[]) AS h(seq, sample, held_at)`,
+    [
+      ...key,
+      held.map((_, seq) => seq),
+      held.map((entry) => JSON.stringify(entry.sample)),
+      held.map((entry) => entry.heldAt),
+    ],
+  );
+}
+
+/** Partitions of a group's topic that hold waiting samples. */
+export async function partitionsWithPending(db: Queryable, groupId: string, topic: string): Promise<number[]> {
+  const result = await db.query<{ partition: number }>(
+    'SELECT DISTINCT partition FROM metering_pending WHERE group_id = $1 AND topic = $2 ORDER BY partition',
+    [groupId, topic],
+  );
+  return result.rows.map((row) => row.partition);
+}

@@ -1,0 +1,1 @@
+export * from './pipeline-topics.ts';
