@@ -85,7 +85,8 @@ function buildAccounts(seed: number, count: number, createdAt: number): Account[
       // One account bills in EUR; the rest in USD.
       currency: i === 1 ? 'EUR' : 'USD',
       timeZone: i === 1 ? 'Europe/Zurich' : (TIME_ZONES[i % TIME_ZONES.length] ?? 'UTC'),
-      createdAt: createdAt - (i + 1) * 86_400_000,
+      // Signed up on one of the 365 days before the period: any fleet size stays a valid (positive) time.
+      createdAt: createdAt - ((i % 365) + 1) * 86_400_000,
     };
   });
 }

@@ -112,3 +112,19 @@ describe('generateSamples', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
+
+describe('createFleet at scale', () => {
+  it('gives every account a valid creation time, however many accounts there are', () => {
+    const fleet = createFleet({
+      seed: 3,
+      hypervisors: 1,
+      instancesPerHypervisor: 4,
+      accounts: 30_000,
+      period: { from: Date.UTC(2025, 0, 1), to: Date.UTC(2025, 0, 1, 1) },
+    });
+    expect(fleet.accounts).toHaveLength(30_000);
+    expect(fleet.accounts.every((account) => account.createdAt > 0 && account.createdAt < Date.UTC(2025, 0, 1))).toBe(
+      true,
+    );
+  });
+});
