@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import type { GroundTruthFile, HourTotals } from '@tally/agent';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
 import { connectionEnv, loadConfig } from '@tally/config';
+import { runDir, startPrivateBroker, type PrivateBroker } from '@tally/infra';
 import { createKafka, createRegistry, deadLetterTopicOf } from '@tally/kafka';
+import type { Kafka } from 'kafkajs';
 import { createLogger } from '@tally/log';
 import { usageKey } from '@tally/records';
 import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
@@ -29,7 +31,8 @@ const BATCH_SIZE = 2_000;
 
 const endpoints = loadConfig(connectionEnv);
 const log = createLogger('metering-e2e', 'warn');
-const kafka = createKafka('metering-e2e', endpoints.KAFKA_BROKERS, log);
+/** How long the broker is down while the agent produces: a real outage, on a broker of this test's own. */
+const BROKER_DOWN_MS = Number(process.env['E2E_BROKER_DOWN_MS'] ?? 15_000);
 const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
 const meteringMain = fileURLToPath(new URL('../services/metering/src/main.ts', import.meta.url));
 const agentMain = fileURLToPath(new URL('../services/agent/src/main.ts', import.meta.url));
@@ -40,13 +43,19 @@ const children: ChildHandle[] = [];
 let db: TestDatabase;
 let specs: PipelineTopics;
 let workDir: string;
+let broker: PrivateBroker;
+let kafka: Kafka;
 beforeAll(async () => {
+  broker = await startPrivateBroker(`metering-${run}`, log);
+  kafka = createKafka('metering-e2e', broker.brokers, log);
   db = await createTestDatabase(endpoints.DATABASE_URL);
   specs = await createPipelineTopics(kafka, registry, run);
   workDir = await mkdtemp(join(tmpdir(), 'tally-e2e-'));
 });
 afterAll(async () => {
   for (const child of children) child.process.kill('SIGKILL');
+  await broker.stop();
+  await rm(join(runDir, 'private-kafka', `metering-${run}`), { recursive: true, force: true });
   await db.drop();
   await rm(workDir, { recursive: true, force: true });
 });
@@ -54,6 +63,7 @@ afterAll(async () => {
 function startMetering(): ChildHandle {
   const child = startNodeChild(meteringMain, {
     ...meteringTopicEnv(specs),
+    KAFKA_BROKERS: broker.brokers.join(','),
     DB_SCHEMA: db.schema,
     METERING_GROUP: `metering-${run}`,
     METERING_INVENTORY_GROUP: `metering-inventory-${run}`,
@@ -68,18 +78,11 @@ function startMetering(): ChildHandle {
   return child;
 }
 
-/** Batches 30 %..45 % of the way through the run (estimated from its size) fail to send. */
-function failBatches(): string {
-  const estimatedSamples = HYPERVISORS * PER_HYPERVISOR * PERIOD_MINUTES * 2 * 1.35;
-  const batches = Math.ceil(estimatedSamples / BATCH_SIZE);
-  const from = Math.floor(batches * 0.3);
-  return `${from}-${Math.max(from + 1, Math.floor(batches * 0.45))}`;
-}
-
 function startAgent(truthFile: string): ChildHandle {
   const from = Date.UTC(2025, 0, 1);
   const child = startNodeChild(agentMain, {
     ...agentTopicEnv(specs),
+    KAFKA_BROKERS: broker.brokers.join(','),
     AGENT_MODE: 'simulate',
     AGENT_SEED: '20250101',
     AGENT_ID_PREFIX: prefix,
@@ -92,8 +95,7 @@ function startAgent(truthFile: string): ChildHandle {
     // An event-time outage (held, then sent in a burst) over a fifth of the period...
     AGENT_OUTAGE_FROM: new Date(from + PERIOD_MINUTES * 24_000).toISOString(),
     AGENT_OUTAGE_TO: new Date(from + PERIOD_MINUTES * 36_000).toISOString(),
-    // ...and a send-path outage: these batches fail, go to the real spool and drain when sends work again.
-    AGENT_FAIL_BATCHES: failBatches(),
+    // ...and the broker itself goes away for a while (see the test): sends fail, the spool fills and drains.
     AGENT_BATCH_SIZE: String(BATCH_SIZE),
     AGENT_RETRY_MS: '300',
     AGENT_SPOOL_DIR: join(workDir, 'spool'),
@@ -156,25 +158,43 @@ describe('agent → traffic.samples → metering → usage_hourly and usage.hour
     const agent = startAgent(truthFile);
 
     let kills = 0;
+    let crashes = 0;
     let agentCode: number | null | undefined;
     void agent.exited.then((code) => (agentCode = code));
-    for (; kills < KILLS; kills += 1) {
-      await sleep(3_000 + Math.random() * 5_000);
-      metering.process.kill('SIGKILL');
-      await metering.exited;
-      metering = startMetering();
+    // Like the supervisor of `pnpm start`: a metering process that gave up (its broker was gone) is started again.
+    const keepMeteringUp = () => {
+      if (metering.process.exitCode !== null || metering.process.signalCode !== null) {
+        crashes += 1;
+        metering = startMetering();
+      }
+    };
+    const supervision = setInterval(keepMeteringUp, 500);
+    try {
+      for (; kills < KILLS; kills += 1) {
+        await sleep(3_000 + Math.random() * 5_000);
+        keepMeteringUp();
+        metering.process.kill('SIGKILL');
+        await metering.exited;
+        metering = startMetering();
+        if (kills === 0) await broker.restart(BROKER_DOWN_MS);
+      }
+      expect(await agent.exited, agent.output()).toBe(0);
+    } finally {
+      clearInterval(supervision);
     }
-    expect(await agent.exited, agent.output()).toBe(0);
+    keepMeteringUp();
     expect(agentCode).toBe(0);
     const truth = JSON.parse(await readFile(truthFile, 'utf8')) as GroundTruthFile;
     expect(truth.duplicates).toBeGreaterThan(0);
     console.info(
       `${HYPERVISORS * PER_HYPERVISOR} instances × ${PERIOD_MINUTES} min: ${truth.sentSamples} samples sent, ` +
-        `${truth.distinctSamples} distinct, ${truth.hours.length} instance-hours; metering SIGKILLed ${kills} times`,
+        `${truth.distinctSamples} distinct, ${truth.hours.length} instance-hours; metering SIGKILLed ${kills} times, ` +
+        `restarted ${crashes} times after giving up; broker down for ${BROKER_DOWN_MS} ms`,
     );
 
     const finished = await eventually(
       async () => {
+        keepMeteringUp();
         const now = await progress();
         return now.counted === truth.distinctSamples && now.outbox === 0 && now.pending === 0;
       },

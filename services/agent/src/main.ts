@@ -113,7 +113,8 @@ const sender = new SampleSender({
   drainBatch: config.AGENT_BATCH_SIZE,
 });
 
-await producer.connect();
+// The broker may be down when the agent starts: keep trying; samples are only sent after this.
+await persistently(() => producer.connect(), 'connect')([]);
 const started = Date.now();
 // Samples a previous run left in the spool go first.
 if (spool.size > 0) log.info({ spooled: spool.size }, 'resuming with a non-empty spool');
