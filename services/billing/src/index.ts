@@ -37,3 +37,12 @@ export { billedQuantities } from './billed-quantities.ts';
 export { serializeInvoice, invoiceHash } from './invoice-hash.ts';
 export { canonicalJson, contentHash, type Json } from './canonical-json.ts';
 export { invoiceStatus, type InvoiceStatus, type InvoiceForStatus } from './invoice-status.ts';
+export {
+  planInvoices,
+  monthsBefore,
+  adjustmentWindowStart,
+  lastFinalizedMonth,
+  type AccountBillingState,
+  type PlannedInvoice,
+} from './invoice-plan.ts';
+export { formatInvoiceNumber } from './invoice-number.ts';

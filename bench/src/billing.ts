@@ -1,0 +1,231 @@
+/**
+ * Billing throughput over real Kafka and PostgreSQL (local stack):
+ * 1. usage records per second through hourly billing: the billing process (child) consumes usage.hourly from a fresh
+ *    topic, upserts usage, recomputes and enqueues BillingHourly, marks drafts, stores offsets; nothing is due yet.
+ * 2. the time to finalize one month for BENCH_ACCOUNTS accounts (default 10 000): draft refresh of what is still
+ *    marked, then numbering and storing every invoice (finalizeDue, in process).
+ * The last line is a JSON object with the figures.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { finalizeDue, refreshAllDirtyDrafts } from '@tally/billing/runtime';
+import { createTestDatabase } from '@tally/db';
+import { loadStackConfig, prepareTopicsAndSchemas, schemasDir, stackUp } from '@tally/infra';
+import {
+  applyTopics,
+  createIdempotentProducer,
+  createKafka,
+  createRegistry,
+  deadLetterTopicOf,
+  registerSchemas,
+  topics,
+  typedTopics,
+  valueCodec,
+  type TopicSpec,
+  type TypedTopic,
+} from '@tally/kafka';
+import { createLogger } from '@tally/log';
+import { usageKey, type Account, type PriceEntry, type UsageHourly } from '@tally/records';
+import { eventually, startNodeChild } from '@tally/testing';
+
+const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 10_000);
+const HOURS = Number(process.env['BENCH_HOURS'] ?? 12);
+const INSTANCES_PER_ACCOUNT = Number(process.env['BENCH_INSTANCES_PER_ACCOUNT'] ?? 2);
+const HOUR = 3_600_000;
+const START = Date.UTC(2025, 2, 3);
+const billingMain = fileURLToPath(new URL('../../services/billing/src/main.ts', import.meta.url));
+
+export async function run(): Promise<void> {
+  const log = createLogger('bench-billing', 'warn');
+  const endpoints = await stackUp(loadStackConfig(), log);
+  await prepareTopicsAndSchemas(endpoints, log);
+  const kafka = createKafka('bench-billing', endpoints.kafkaBrokers, log);
+  const registry = createRegistry(endpoints.schemaRegistryUrl);
+  const run = `bench.billing.${randomUUID().slice(0, 8)}`;
+  const named = (spec: TopicSpec, suffix: string): TopicSpec => ({ ...spec, name: `${run}.${suffix}` });
+  const specs = {
+    usage: named(topics.usageHourly, 'usage'),
+    prices: named(topics.prices, 'prices'),
+    accounts: named(topics.accounts, 'accounts'),
+    payments: named(topics.payments, 'payments'),
+    hourly: named(topics.billingHourly, 'billing-hourly'),
+  };
+  const consumed = [specs.usage, specs.prices, specs.accounts, specs.payments];
+  const admin = kafka.admin();
+  await admin.connect();
+  await applyTopics(admin, [
+    ...Object.values(specs),
+    ...consumed.map((s): TopicSpec => ({
+      name: deadLetterTopicOf(s.name),
+      partitions: 1,
+      cleanupPolicy: 'delete',
+      key: 'k',
+    })),
+  ]);
+  await registerSchemas(registry, schemasDir, Object.values(specs));
+
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  const produce = async <T>(typed: TypedTopic<T>, spec: TopicSpec, records: Iterable<{ key: string; value: T }>) => {
+    const codec = valueCodec(registry, { ...typed, spec });
+    let messages: { key: string; value: Buffer }[] = [];
+    const flush = async () => {
+      if (messages.length > 0) await producer.send({ topic: spec.name, acks: -1, messages });
+      messages = [];
+    };
+    for (const r of records) {
+      messages.push({ key: r.key, value: await codec.encode(r.value) });
+      if (messages.length >= 5_000) await flush();
+    }
+    await flush();
+  };
+  const accountIds = Array.from({ length: ACCOUNTS }, (_, i) => `${run}-a${String(i).padStart(6, '0')}`);
+  const zones = ['UTC', 'Europe/Zurich', 'America/New_York'];
+  await produce(
+    typedTopics.accounts,
+    specs.accounts,
+    accountIds.map((accountId, i) => {
+      const value: Account = {
+        accountId,
+        name: accountId,
+        email: `a${i}@example.com`,
+        plan: i % 10 === 0 ? 'trial' : 'paying',
+        freeCredit: i % 10 === 0 ? '5.00' : '0',
+        currency: 'USD',
+        timeZone: zones[i % zones.length]!,
+        createdAt: 0,
+      };
+      return { key: accountId, value };
+    }),
+  );
+  const perUnit = (unitPrice: string) => ({ kind: 'per_unit' as const, unitPrice });
+  const prices: PriceEntry[] = [
+    { sku: 'compute.s1.small', currency: 'USD', effectiveFrom: 0, unit: 'hour', model: perUnit('0.0104') },
+    { sku: 'compute.g1.large', currency: 'USD', effectiveFrom: 0, unit: 'hour', model: perUnit('1.25') },
+    {
+      sku: 'egress.gb',
+      currency: 'USD',
+      effectiveFrom: 0,
+      unit: 'gb',
+      model: {
+        kind: 'graduated',
+        tiers: [
+          { upTo: '100', unitPrice: '0', flatFee: '0' },
+          { upTo: null, unitPrice: '0.09', flatFee: '0' },
+        ],
+      },
+    },
+  ];
+  await produce(
+    typedTopics.prices,
+    specs.prices,
+    prices.map((p) => ({ key: `${p.sku}|${p.currency}|${new Date(p.effectiveFrom).toISOString()}`, value: p })),
+  );
+  const records = ACCOUNTS * INSTANCES_PER_ACCOUNT * HOURS;
+  process.stderr.write(`producing ${records} usage records (${ACCOUNTS} accounts, ${HOURS} h)\n`);
+  function* usage(): Generator<{ key: string; value: UsageHourly }> {
+    // Hour by hour, as metering writes them.
+    for (let h = 0; h < HOURS; h += 1) {
+      for (let a = 0; a < ACCOUNTS; a += 1) {
+        for (let n = 0; n < INSTANCES_PER_ACCOUNT; n += 1) {
+          const value: UsageHourly = {
+            instanceId: `${accountIds[a]}-i${n}`,
+            accountId: accountIds[a]!,
+            instanceType: n === 0 ? 's1.small' : 'g1.large',
+            hourStart: START + h * HOUR,
+            runningSeconds: 3600,
+            rxBytes: 1_000_000,
+            txBytes: 2_000_000_000 + a,
+            rxPackets: 0,
+            txPackets: 0,
+            cpuSeconds: '0',
+            counted: [],
+            version: 1,
+          };
+          yield { key: usageKey(value.instanceId, value.hourStart), value };
+        }
+      }
+    }
+  }
+  await produce(typedTopics.usageHourly, specs.usage, usage());
+  await producer.disconnect();
+
+  const db = await createTestDatabase(endpoints.databaseUrl);
+  const group = `${run}-billing`;
+  const child = startNodeChild(billingMain, {
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    DATABASE_URL: endpoints.databaseUrl,
+    DB_SCHEMA: db.schema,
+    BILLING_GROUP: group,
+    BILLING_USAGE_TOPIC: specs.usage.name,
+    BILLING_PRICES_TOPIC: specs.prices.name,
+    BILLING_ACCOUNTS_TOPIC: specs.accounts.name,
+    BILLING_PAYMENTS_TOPIC: specs.payments.name,
+    BILLING_HOURLY_TOPIC: specs.hourly.name,
+    // Nothing is due during the throughput phase: the finalizer is timed separately.
+    BILLING_GRACE_HOURS: '100000000',
+    BILLING_METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+  });
+  const consumedUsage = async () => {
+    const result = await db.pool.query<{ n: string | null }>(
+      'SELECT sum(next_offset) AS n FROM consumer_offsets WHERE group_id = $1 AND topic = $2',
+      [group, specs.usage.name],
+    );
+    return Number(result.rows[0]?.n ?? 0);
+  };
+  await eventually(async () => (await consumedUsage()) > 0, 120_000, 20);
+  const started = performance.now();
+  const done = await eventually(async () => (await consumedUsage()) >= records, 1_800_000, 100);
+  const usageSeconds = (performance.now() - started) / 1000;
+  if (!done) throw new Error(`billing did not consume the usage:\n${child.output()}`);
+  child.process.kill('SIGTERM');
+  await child.exited;
+  const hourly = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM billing_hourly');
+
+  const options = { adjustmentMonths: 3, batchSize: 500 };
+  const refreshStarted = performance.now();
+  await refreshAllDirtyDrafts(db.pool, options);
+  const refreshSeconds = (performance.now() - refreshStarted) / 1000;
+  const finalizeStarted = performance.now();
+  const outcome = await finalizeDue(db.pool, {
+    issuer: 'bench',
+    numberPrefix: 'INV',
+    graceMs: HOUR,
+    adjustmentMonths: 3,
+    batchSize: 500,
+    clock: () => Date.now(),
+    caughtUp: () => Promise.resolve(true),
+    log,
+  });
+  const finalizeSeconds = (performance.now() - finalizeStarted) / 1000;
+
+  await db.drop();
+  await admin
+    .deleteTopics({
+      topics: [...Object.values(specs).map((s) => s.name), ...consumed.map((s) => deadLetterTopicOf(s.name))],
+    })
+    .catch(() => undefined);
+  await admin.disconnect();
+
+  const usageRps = Math.round(records / usageSeconds);
+  console.log(`hourly billing     ${usageRps} usage records/s (${records} records in ${usageSeconds.toFixed(1)} s)`);
+  console.log(`draft refresh      ${ACCOUNTS} accounts in ${refreshSeconds.toFixed(1)} s (marks left after consuming)`);
+  console.log(`finalization       ${outcome.finalized} invoices in ${finalizeSeconds.toFixed(1)} s`);
+  console.log(
+    JSON.stringify({
+      bench: 'billing',
+      accounts: ACCOUNTS,
+      usage_records: records,
+      usage_partitions: specs.usage.partitions,
+      usage_rps: usageRps,
+      billing_hourly_rows: Number(hourly.rows[0]?.n ?? 0),
+      draft_refresh_s: Number(refreshSeconds.toFixed(2)),
+      invoices_finalized: outcome.finalized,
+      finalize_s: Number(finalizeSeconds.toFixed(2)),
+      finalize_invoices_per_s: Math.round(outcome.finalized / finalizeSeconds),
+    }),
+  );
+  process.exit(0);
+}

@@ -1,0 +1,47 @@
+import { connectionEnv } from '@tally/config';
+import { topics } from '@tally/kafka';
+import { z } from 'zod';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Billing's environment. Topic names default to the catalog; tests and benchmarks point a process at fresh topics
+ * so that runs never see each other's records.
+ */
+export const billingEnv = connectionEnv.extend({
+  /** Billing's tables live here; its own schema by default, since the outbox table is per schema. */
+  DB_SCHEMA: z.string().min(1).default('billing'),
+  DB_POOL_MAX: z.coerce.number().int().positive().default(8),
+  /** Apply pending migrations at start-up (they are idempotent and serialized by a lock). */
+  BILLING_MIGRATE: z.enum(['true', 'false']).default('true'),
+  BILLING_GROUP: z.string().min(1).default('billing'),
+  BILLING_USAGE_TOPIC: z.string().min(1).default(topics.usageHourly.name),
+  BILLING_PRICES_TOPIC: z.string().min(1).default(topics.prices.name),
+  BILLING_ACCOUNTS_TOPIC: z.string().min(1).default(topics.accounts.name),
+  BILLING_PAYMENTS_TOPIC: z.string().min(1).default(topics.payments.name),
+  BILLING_HOURLY_TOPIC: z.string().min(1).default(topics.billingHourly.name),
+  /** A month is finalized this long after its end in the account's time zone (longer than metering's lateness). */
+  BILLING_GRACE_HOURS: z.coerce.number().nonnegative().default(72),
+  /** How many months before the next invoice are re-checked for late usage. */
+  BILLING_ADJUSTMENT_MONTHS: z.coerce.number().int().min(0).default(3),
+  BILLING_ISSUER: z.string().min(1).default('tally'),
+  BILLING_INVOICE_PREFIX: z
+    .string()
+    .regex(/^[A-Z][A-Z0-9]*$/)
+    .default('INV'),
+  /** Pause between finalizer passes, and between draft refreshes when nothing is marked. */
+  BILLING_FINALIZE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+  BILLING_DRAFT_REFRESH_MS: z.coerce.number().int().positive().default(1_000),
+  /** Accounts per draft-refresh or finalization transaction. */
+  BILLING_INVOICE_BATCH: z.coerce.number().int().positive().default(200),
+  /** Shifts the clock (replaying a period as if it were now); 0 in production. */
+  BILLING_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
+  BILLING_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(1_048_576),
+  BILLING_SESSION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  BILLING_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
+});
+export type BillingConfig = z.infer<typeof billingEnv>;
+
+export function graceMs(config: Pick<BillingConfig, 'BILLING_GRACE_HOURS'>): number {
+  return Math.round(config.BILLING_GRACE_HOURS * HOUR_MS);
+}

@@ -1,0 +1,68 @@
+import type { Queryable } from '@tally/db';
+import type { Account, Payment, PriceEntry } from '@tally/records';
+import { PriceBook } from './price-book.ts';
+import { priceEntryKey } from './price-entry-key.ts';
+
+/** Stores price entries by priceEntryKey; a later value for a key replaces the earlier (as compaction does). */
+export async function upsertPrices(db: Queryable, entries: readonly PriceEntry[]): Promise<void> {
+  const latest = new Map(entries.map((e) => [priceEntryKey(e), e]));
+  if (latest.size === 0) return;
+  const values = [...latest.values()];
+  await db.query(
+    `INSERT INTO billing_prices (key, sku, currency, effective_from, entry)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::jsonb[])
+     ON CONFLICT (key) DO UPDATE SET entry = EXCLUDED.entry`,
+    [
+      [...latest.keys()],
+      values.map((e) => e.sku),
+      values.map((e) => e.currency),
+      values.map((e) => e.effectiveFrom),
+      values.map((e) => JSON.stringify(e)),
+    ],
+  );
+}
+
+/** The whole price book as stored (small: a few entries per SKU and currency). */
+export async function loadPriceBook(db: Queryable): Promise<PriceBook> {
+  const result = await db.query<{ entry: PriceEntry }>('SELECT entry FROM billing_prices ORDER BY key');
+  return PriceBook.from(result.rows.map((row) => row.entry));
+}
+
+/** Stores the latest value per account (records in offset order: the last one wins). */
+export async function upsertAccounts(db: Queryable, accounts: readonly Account[]): Promise<void> {
+  const latest = new Map(accounts.map((a) => [a.accountId, a]));
+  if (latest.size === 0) return;
+  const values = [...latest.values()];
+  await db.query(
+    `INSERT INTO billing_accounts (account_id, currency, record)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[])
+     ON CONFLICT (account_id) DO UPDATE SET currency = EXCLUDED.currency, record = EXCLUDED.record`,
+    [[...latest.keys()], values.map((a) => a.currency), values.map((a) => JSON.stringify(a))],
+  );
+}
+
+export async function loadAccounts(db: Queryable, ids: readonly string[]): Promise<Map<string, Account>> {
+  if (ids.length === 0) return new Map();
+  const result = await db.query<{ record: Account }>(
+    'SELECT record FROM billing_accounts WHERE account_id = ANY($1::text[])',
+    [ids],
+  );
+  return new Map(result.rows.map((row) => [row.record.accountId, row.record]));
+}
+
+/** Payments are facts: stored once per payment id, a redelivery changes nothing. */
+export async function insertPayments(db: Queryable, payments: readonly Payment[]): Promise<void> {
+  if (payments.length === 0) return;
+  await db.query(
+    `INSERT INTO billing_payments (payment_id, account_id, invoice_number, at, record)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::jsonb[])
+     ON CONFLICT (payment_id) DO NOTHING`,
+    [
+      payments.map((p) => p.paymentId),
+      payments.map((p) => p.accountId),
+      payments.map((p) => p.invoiceNumber),
+      payments.map((p) => p.at),
+      payments.map((p) => JSON.stringify(p)),
+    ],
+  );
+}

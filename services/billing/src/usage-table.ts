@@ -1,0 +1,82 @@
+import type { Queryable } from '@tally/db';
+import type { UsageHourly } from '@tally/records';
+
+/** An instance-hour whose stored value changed, with the accounts it belonged to before and after. */
+export interface ChangedUsage {
+  readonly record: UsageHourly;
+  /** The account of the value it replaced, when that differs (an instance that changed owner). */
+  readonly previousAccountId: string | undefined;
+}
+
+/**
+ * Upserts usage values, keeping per instance-hour the highest version (equal versions: the greater jsonb text), and
+ * returns those that changed the table. `records` must hold at most one value per instance-hour (use latestUsage).
+ *
+ * @example
+ * const changed = await upsertUsage(client, latestUsage(batch));
+ */
+export async function upsertUsage(db: Queryable, records: readonly UsageHourly[]): Promise<ChangedUsage[]> {
+  if (records.length === 0) return [];
+  const previous = await db.query<{ instance_id: string; hour_start: string; account_id: string }>(
+    `SELECT u.instance_id, u.hour_start, u.account_id FROM billing_usage u
+     JOIN unnest($1::text[], $2::bigint[]) AS k(instance_id, hour_start) USING (instance_id, hour_start)`,
+    [records.map((r) => r.instanceId), records.map((r) => r.hourStart)],
+  );
+  const previousAccount = new Map(previous.rows.map((r) => [`${r.instance_id}|${r.hour_start}`, r.account_id]));
+  const written = await db.query<{ instance_id: string; hour_start: string }>(
+    `INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::jsonb[])
+     ON CONFLICT (instance_id, hour_start) DO UPDATE
+       SET account_id = EXCLUDED.account_id, version = EXCLUDED.version, record = EXCLUDED.record
+       WHERE billing_usage.version < EXCLUDED.version
+          OR (billing_usage.version = EXCLUDED.version AND billing_usage.record::text < EXCLUDED.record::text)
+     RETURNING instance_id, hour_start`,
+    [
+      records.map((r) => r.instanceId),
+      records.map((r) => r.hourStart),
+      records.map((r) => r.accountId),
+      records.map((r) => r.version),
+      records.map((r) => JSON.stringify(r)),
+    ],
+  );
+  const byKey = new Map(records.map((r) => [`${r.instanceId}|${r.hourStart}`, r]));
+  return written.rows.flatMap((row) => {
+    const key = `${row.instance_id}|${row.hour_start}`;
+    const record = byKey.get(key);
+    if (record === undefined) return [];
+    const before = previousAccount.get(key);
+    return [{ record, previousAccountId: before !== undefined && before !== record.accountId ? before : undefined }];
+  });
+}
+
+/** The usage of the given account-hours (every instance the account had in those hours). */
+export async function loadUsageOfAccountHours(
+  db: Queryable,
+  accountHours: readonly { accountId: string; hourStart: number }[],
+): Promise<UsageHourly[]> {
+  if (accountHours.length === 0) return [];
+  const result = await db.query<{ record: UsageHourly }>(
+    `SELECT u.record FROM billing_usage u
+     JOIN unnest($1::text[], $2::bigint[]) AS k(account_id, hour_start) USING (account_id, hour_start)`,
+    [accountHours.map((k) => k.accountId), accountHours.map((k) => k.hourStart)],
+  );
+  return result.rows.map((row) => row.record);
+}
+
+/** The usage of each account from an instant on (per account; -Infinity or undefined: all of it). */
+export async function loadUsageOfAccounts(
+  db: Queryable,
+  from: ReadonlyMap<string, number | undefined>,
+): Promise<Map<string, UsageHourly[]>> {
+  const ids = [...from.keys()];
+  const usage = new Map<string, UsageHourly[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return usage;
+  const result = await db.query<{ account_id: string; record: UsageHourly }>(
+    `SELECT u.account_id, u.record FROM billing_usage u
+     JOIN unnest($1::text[], $2::bigint[]) AS k(account_id, from_ms) USING (account_id)
+     WHERE u.hour_start >= k.from_ms`,
+    [ids, ids.map((id) => from.get(id) ?? -1)],
+  );
+  for (const row of result.rows) usage.get(row.account_id)?.push(row.record);
+  return usage;
+}

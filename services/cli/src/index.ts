@@ -1,0 +1,2 @@
+export { dispatch } from './dispatch.ts';
+export { UsageError, type Command, type CommandIo } from './command.ts';

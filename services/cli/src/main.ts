@@ -1,0 +1,15 @@
+/**
+ * The operator CLI: `pnpm tally <command>`. Each command lives in its own file; add one by listing it here.
+ */
+import type { Command } from './command.ts';
+import { dispatch } from './dispatch.ts';
+import { invoicesExport } from './invoices-export.ts';
+import { pricesPublish } from './prices-publish.ts';
+
+const commands: readonly Command[] = [pricesPublish, invoicesExport];
+
+process.exitCode = await dispatch(commands, process.argv.slice(2), {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+});
