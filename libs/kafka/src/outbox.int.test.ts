@@ -45,6 +45,7 @@ describe('transactional outbox', () => {
     const id = `i-outbox-${randomUUID()}`;
     await inTransaction(db.pool, async (client) => {
       await enqueueOutbox(client, topic, id, instance(id, 1));
+      await enqueueOutbox(client, 'another.service.topic.v1', id, { belongs: 'to another publisher' });
       await enqueueOutbox(client, topic, id, instance(id, 2));
     });
     await expect(
@@ -53,7 +54,7 @@ describe('transactional outbox', () => {
         throw new Error('state write failed');
       }),
     ).rejects.toThrow('state write failed');
-    expect(await outboxRows()).toBe(2);
+    expect(await outboxRows()).toBe(3);
 
     const failing: ValueCodec<unknown> = {
       encode: () => Promise.reject(new Error('registry down')),
@@ -64,14 +65,15 @@ describe('transactional outbox', () => {
     await expect(
       publishOutboxBatch({ pool: db.pool, producer, codecs: new Map([[topic, failing]]), log }),
     ).rejects.toThrow('registry down');
-    expect(await outboxRows()).toBe(2);
+    expect(await outboxRows()).toBe(3);
 
     const stop = new AbortController();
     const publisher = runOutboxPublisher(
       { pool: db.pool, producer, codecs: new Map([[topic, codec as ValueCodec<unknown>]]), log, idleMs: 50 },
       stop.signal,
     );
-    expect(await eventually(async () => (await outboxRows()) === 0, 30_000)).toBe(true);
+    // Its own rows go; the other service's row stays for that service's publisher.
+    expect(await eventually(async () => (await outboxRows()) === 1, 30_000)).toBe(true);
     stop.abort();
     await publisher;
     await producer.disconnect();

@@ -12,7 +12,10 @@ export async function enqueueOutbox(db: Queryable, topic: string, key: string, v
 export interface OutboxPublisherOptions {
   pool: Pool;
   producer: Producer;
-  /** The codec of each topic the outbox may hold; a row for another topic is an error, not skipped. */
+  /**
+   * The codec of each topic this publisher sends; rows for other topics are left for the publisher of
+   * the service that owns them, so services can share one database schema.
+   */
   codecs: ReadonlyMap<string, ValueCodec<unknown>>;
   log: Logger;
   batchSize?: number;
@@ -29,8 +32,8 @@ export async function publishOutboxBatch(options: OutboxPublisherOptions): Promi
   const { pool, producer, codecs } = options;
   return inTransaction(pool, async (client) => {
     const rows = await client.query<{ id: string; topic: string; key: string; payload: unknown }>(
-      'SELECT id, topic, key, payload FROM outbox ORDER BY id LIMIT $1 FOR UPDATE',
-      [options.batchSize ?? 500],
+      'SELECT id, topic, key, payload FROM outbox WHERE topic = ANY($2::text[]) ORDER BY id LIMIT $1 FOR UPDATE',
+      [options.batchSize ?? 500, [...codecs.keys()]],
     );
     if (rows.rows.length === 0) return 0;
     const byTopic = new Map<string, { key: string; value: Buffer }[]>();

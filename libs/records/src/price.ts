@@ -23,7 +23,8 @@ export const pricingModel = z.discriminatedUnion('kind', [
 export type PricingModel = z.infer<typeof pricingModel>;
 
 /**
- * One price book entry (topic prices, compacted, keyed by `${sku}|${effectiveFrom}`).
+ * One price book entry (topic prices, compacted, keyed by `${sku}|${currency}|${effectiveFrom ISO}`: see the
+ * billing service's priceEntryKey).
  * SKUs: `compute.<instanceType>` priced per instance-hour, `egress.gb` and `ingress.gb` per GB (10^9 bytes).
  */
 export const priceEntry = z.object({
