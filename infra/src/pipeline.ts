@@ -44,7 +44,10 @@ export async function runDemoPipeline(
   await run(process.execPath, [entry('cli'), 'prices', 'publish', priceBook], { env: { ...process.env, ...env } });
   log.info({ priceBook }, 'demo price book published');
 
-  const end = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  // The last `days` of the previous month: a closed month, so billing finalizes its invoices once it has
+  // read everything (after its grace period), and finance's export has something to show.
+  const today = new Date();
+  const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1);
   const from = end - options.days * 24 * HOUR_MS;
   const logDir = join(runDir, 'services');
   const supervisor = new Supervisor(log, logDir);
@@ -90,7 +93,7 @@ export async function runDemoPipeline(
               `${s.name}:${s.done ? 'done' : s.running ? 'up' : 'down'}${s.restarts ? `(${s.restarts} restarts)` : ''}`,
           );
         log.info({ ...progress, services: services.join(' ') }, 'progress');
-        if (!announced && progress.invoices > 0) {
+        if (!announced && progress.finalized > 0) {
           announced = true;
           printWhereToLook(logDir, from);
         }
@@ -104,16 +107,20 @@ export async function runDemoPipeline(
   }
 }
 
-async function readProgress(pool: Pool): Promise<{ usageHours: number; invoices: number }> {
-  const count = async (table: string): Promise<number> => {
+async function readProgress(pool: Pool): Promise<{ usageHours: number; invoices: number; finalized: number }> {
+  const count = async (table: string, where = 'true'): Promise<number> => {
     const exists = await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${DEMO_SCHEMA}.${table}`]);
     if (!exists.rows[0]?.t) return 0;
     const result = await pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${quoteIdentifier(DEMO_SCHEMA)}.${quoteIdentifier(table)}`,
+      `SELECT count(*) AS n FROM ${quoteIdentifier(DEMO_SCHEMA)}.${quoteIdentifier(table)} WHERE ${where}`,
     );
     return Number(result.rows[0]?.n ?? 0);
   };
-  return { usageHours: await count('usage_hourly'), invoices: await count('invoices') };
+  return {
+    usageHours: await count('usage_hourly'),
+    invoices: await count('invoices'),
+    finalized: await count('invoices', "status = 'finalized'"),
+  };
 }
 
 function printWhereToLook(logDir: string, from: number): void {
@@ -121,7 +128,7 @@ function printWhereToLook(logDir: string, from: number): void {
   process.stdout.write(
     [
       '',
-      'Tally is running: the first invoices exist.',
+      'Tally is running: the first invoices are finalized.',
       `  invoices:  DB_SCHEMA=${DEMO_SCHEMA} ./pnpm tally invoices export --period ${month} --format csv`,
       `  metrics:   http://127.0.0.1:${ports.meteringMetrics}/metrics (metering), http://127.0.0.1:${ports.billingMetrics}/metrics (billing)`,
       `  logs:      ${logDir}/<service>.log`,

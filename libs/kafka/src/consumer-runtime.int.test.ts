@@ -184,4 +184,21 @@ describe('consumer runtime: exactly-once effects in PostgreSQL', () => {
     expect(finished).toBe(true);
     expect(await sums()).toEqual(expected);
   }, 240_000);
+
+  it('rebuilds into empty tables from the beginning, even when the group has committed offsets in Kafka', async () => {
+    await db.pool.query('TRUNCATE sums');
+    const spec = await freshTopic(2);
+    const count = 2_000;
+    const expected = await produceSamples(spec, count, (i) => 1 + (i % 50));
+    const group = `rebuild-${randomUUID()}`;
+    const first = startSumConsumer(spec, group);
+    expect(await eventually(async () => (await recordsSummed()) >= count, 60_000), first.output()).toBe(true);
+    expect(await stopGracefully(first), first.output()).toBe(0);
+
+    await db.pool.query('TRUNCATE sums, consumer_offsets');
+    const again = startSumConsumer(spec, group);
+    expect(await eventually(async () => (await recordsSummed()) >= count, 60_000), again.output()).toBe(true);
+    expect(await stopGracefully(again), again.output()).toBe(0);
+    expect(await sums()).toEqual(expected);
+  }, 180_000);
 });

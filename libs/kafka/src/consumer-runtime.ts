@@ -89,7 +89,18 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     stored = undefined;
-    log.info({ topic: spec.topic, assignment: event.payload.memberAssignment }, 'partitions assigned');
+    const assigned = event.payload.memberAssignment[spec.topic] ?? [];
+    log.info({ topic: spec.topic, partitions: assigned }, 'partitions assigned');
+    // Position every assigned partition where the database says, even one with nothing new to fetch
+    // (a group already at the end would otherwise never re-read for a rebuild). Batches re-check it.
+    void storedOffsets()
+      .then((offsets) => {
+        for (const partition of assigned)
+          consumer.seek({ topic: spec.topic, partition, offset: offsets.get(partition) ?? '0' });
+      })
+      .catch((error: unknown) =>
+        log.warn({ err: error, topic: spec.topic }, 'could not load stored offsets on assignment; batches will'),
+      );
   });
   let resolveCrash: (error: Error) => void = () => undefined;
   const crashed = new Promise<Error>((resolve) => (resolveCrash = resolve));
@@ -107,7 +118,9 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       try {
         const offsets = await storedOffsets();
         const from = offsets.get(partition);
-        const decision = reconcile(from, batch.firstOffset() ?? batch.messages[0]!.offset);
+        // Nothing stored means nothing applied: read from the start, whatever Kafka's committed offset says, so
+        // a rebuild into empty tables sees every record (offset 0 out of range falls back to the earliest).
+        const decision = reconcile(from ?? '0', batch.firstOffset() ?? batch.messages[0]!.offset);
         if (decision.action === 'seek') {
           log.info(
             { topic: spec.topic, partition, offset: decision.toOffset },
