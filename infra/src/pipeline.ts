@@ -23,7 +23,7 @@ const ports: DemoPorts = { meteringMetrics: 9464, billingMetrics: 9465 };
 
 /**
  * Starts the whole pipeline on a running stack: migrates, publishes the demo price book, then runs
- * metering, billing and the agent simulator (a past period of `days`, ending at the last full hour)
+ * metering, billing and the agent simulator (a past period of `days`, ending when this month began)
  * under a supervisor. Resolves when `signal` aborts, after every service has stopped.
  */
 export async function runDemoPipeline(
@@ -49,12 +49,18 @@ export async function runDemoPipeline(
   const today = new Date();
   const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1);
   const from = end - options.days * 24 * HOUR_MS;
+  // The simulated history must stay open for updates (invariant 4): retention reaches back past its start.
+  const retentionDays = Math.ceil((Date.now() - from) / (24 * HOUR_MS)) + 7;
   const logDir = join(runDir, 'services');
   const supervisor = new Supervisor(log, logDir);
   supervisor.start({
     name: 'metering',
     entry: entry('metering'),
-    env: { ...env, METERING_METRICS_PORT: String(ports.meteringMetrics) },
+    env: {
+      ...env,
+      METERING_METRICS_PORT: String(ports.meteringMetrics),
+      METERING_RETENTION_DAYS: String(retentionDays),
+    },
   });
   supervisor.start({
     name: 'billing',
