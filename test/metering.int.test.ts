@@ -170,13 +170,16 @@ describe('agent → traffic.samples → metering → usage_hourly and usage.hour
     };
     const supervision = setInterval(keepMeteringUp, 500);
     try {
+      // The broker goes away while the agent is sending (it first computes its ground truth).
+      await eventually(() => Promise.resolve(agent.output().includes('ground truth written')), 180_000, 100);
+      await sleep(1_000);
+      await broker.restart(BROKER_DOWN_MS);
       for (; kills < KILLS; kills += 1) {
         await sleep(3_000 + Math.random() * 5_000);
         keepMeteringUp();
         metering.process.kill('SIGKILL');
         await metering.exited;
         metering = startMetering();
-        if (kills === 0) await broker.restart(BROKER_DOWN_MS);
       }
       expect(await agent.exited, agent.output()).toBe(0);
     } finally {
