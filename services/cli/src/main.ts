@@ -3,10 +3,13 @@
  */
 import type { Command } from './command.ts';
 import { dispatch } from './dispatch.ts';
+import { dlqList } from './dlq-list.ts';
+import { dlqRedrive } from './dlq-redrive.ts';
 import { invoicesExport } from './invoices-export.ts';
+import { lag } from './lag.ts';
 import { pricesPublish } from './prices-publish.ts';
 
-const commands: readonly Command[] = [pricesPublish, invoicesExport];
+const commands: readonly Command[] = [pricesPublish, invoicesExport, dlqList, dlqRedrive, lag];
 
 process.exitCode = await dispatch(commands, process.argv.slice(2), {
   out: (text) => process.stdout.write(text),
