@@ -1,1 +1,3 @@
 export * from './pipeline-topics.ts';
+export * from './pipeline-billing.ts';
+export * from './supervised.ts';
