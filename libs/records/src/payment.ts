@@ -6,7 +6,7 @@ export const payment = z.object({
   paymentId: id,
   accountId: id,
   kind: z.enum(['invoice_paid', 'payment_failed', 'payment_method_added']),
-  invoiceNumber: z.string().nullable(),
+  invoiceNumber: id.nullable(),
   amount: decimalString.nullable(),
   at: epochMillis,
 });

@@ -10,10 +10,13 @@ export const priceTier = z.object({
 });
 export type PriceTier = z.infer<typeof priceTier>;
 
+/** Tiers of one price: dozens at most in any real price book. */
+export const MAX_TIERS = 100;
+
 export const pricingModel = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('per_unit'), unitPrice: nonNegativeDecimalString }),
-  z.object({ kind: z.literal('graduated'), tiers: z.array(priceTier).min(1) }),
-  z.object({ kind: z.literal('volume'), tiers: z.array(priceTier).min(1) }),
+  z.object({ kind: z.literal('graduated'), tiers: z.array(priceTier).min(1).max(MAX_TIERS) }),
+  z.object({ kind: z.literal('volume'), tiers: z.array(priceTier).min(1).max(MAX_TIERS) }),
   z.object({
     kind: z.literal('package'),
     packageSize: nonNegativeDecimalString,

@@ -19,7 +19,7 @@ function sample(i: number): TrafficSample {
     hypervisorId: 'hv-000',
     instanceId: `i-${i % 3}`,
     interfaceId: 'eth0',
-    windowStart: i * 30_000,
+    windowStart: Date.UTC(2026, 0, 1) + i * 30_000,
     rxBytes: i,
     txBytes: 0,
     rxPackets: 0,
