@@ -54,4 +54,12 @@ describe('mergeSample', () => {
     const big = mergeSample(undefined, sampleAt({ rxBytes: Number.MAX_SAFE_INTEGER }), owner).state;
     expect(() => mergeSample(big, sampleAt({ windowStart: HOUR + 30_000 }), owner)).toThrow(CounterOverflowError);
   });
+
+  it('refuses a 65th interface in one instance-hour, but still counts the 64 it has', () => {
+    let state = mergeSample(undefined, sampleAt({ interfaceId: 'eth0' }), owner).state;
+    for (let i = 1; i < 64; i += 1) state = mergeSample(state, sampleAt({ interfaceId: `eth${i}` }), owner).state;
+    expect(state.counted.size).toBe(64);
+    expect(() => mergeSample(state, sampleAt({ interfaceId: 'eth64' }), owner)).toThrow(/already counts 64 interfaces/);
+    expect(mergeSample(state, sampleAt({ interfaceId: 'eth5', windowStart: HOUR + 30_000 }), owner).changed).toBe(true);
+  });
 });

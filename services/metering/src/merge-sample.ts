@@ -1,4 +1,4 @@
-import { type TrafficSample } from '@tally/records';
+import { MAX_INTERFACES_PER_INSTANCE_HOUR, type TrafficSample } from '@tally/records';
 import { addDecimals } from './decimal-sum.ts';
 import { hourStartOf, isAlignedWindow, slotOf } from './hour-slots.ts';
 import { emptyInstanceHour, type InstanceHour, type Owner } from './instance-hour.ts';
@@ -10,7 +10,10 @@ export interface MergeResult {
   readonly changed: boolean;
 }
 
-/** A sum left the range JavaScript numbers hold exactly; the sample must go to the dead letters, not be counted. */
+/**
+ * The sample would take its instance-hour past a bound (a sum beyond what JavaScript numbers hold exactly, more
+ * interfaces than usage.hourly's schema allows); it must go to the dead letters, not be counted.
+ */
 export class CounterOverflowError extends RangeError {
   override readonly name = 'CounterOverflowError';
 }
@@ -43,6 +46,11 @@ export function mergeSample(state: InstanceHour | undefined, sample: TrafficSamp
   const slot = slotOf(sample.windowStart);
   const slots = current.counted.get(sample.interfaceId) ?? EMPTY_SLOT_SET;
   if (hasSlot(slots, slot)) return { state: current, changed: false };
+  if (!current.counted.has(sample.interfaceId) && current.counted.size >= MAX_INTERFACES_PER_INSTANCE_HOUR) {
+    throw new CounterOverflowError(
+      `interface ${JSON.stringify(sample.interfaceId)} refused: the instance-hour already counts ${MAX_INTERFACES_PER_INSTANCE_HOUR} interfaces`,
+    );
+  }
 
   const nextSlots = withSlot(slots, slot);
   const counted = new Map(current.counted);
