@@ -3,23 +3,33 @@ import type { BilledQuantity, InvoiceDraft } from './invoice.ts';
 
 /**
  * What finalized invoices billed for a month, per (SKU, price entry): the month's own usage lines plus the
- * adjustment lines later invoices carried for it. This is the `billed` of a FinalizedMonth.
+ * adjustment lines later invoices carried for it, quantities and full-precision amounts as stored. This is the
+ * `billed` of a FinalizedMonth: adjustments compare against it, never against a recomputation.
  *
  * @example
  * billedQuantities([marchInvoice, aprilInvoice], '2025-03'); // [{ sku: 'egress.gb', priceEntryKey: '…', quantity: '130.5' }]
  */
 export function billedQuantities(finalizedInvoices: Iterable<InvoiceDraft>, month: string): BilledQuantity[] {
-  const sums = new Map<string, { sku: string; quantity: Dec }>();
+  const sums = new Map<string, { sku: string; quantity: Dec; amount: Dec }>();
   for (const invoice of finalizedInvoices) {
     for (const l of invoice.lines) {
       const counts =
         (l.kind === 'usage' && invoice.month === month) || (l.kind === 'adjustment' && l.adjustsMonth === month);
       if (!counts || l.sku === null || l.priceEntryKey === null || l.quantity === null) continue;
       const sum = sums.get(l.priceEntryKey);
-      sums.set(l.priceEntryKey, { sku: l.sku, quantity: (sum?.quantity ?? new Dec(0)).plus(l.quantity) });
+      sums.set(l.priceEntryKey, {
+        sku: l.sku,
+        quantity: (sum?.quantity ?? new Dec(0)).plus(l.quantity),
+        amount: (sum?.amount ?? new Dec(0)).plus(l.amount),
+      });
     }
   }
   return [...sums.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([priceEntryKey, s]) => ({ sku: s.sku, priceEntryKey, quantity: toDecimalString(s.quantity) }));
+    .map(([priceEntryKey, s]) => ({
+      sku: s.sku,
+      priceEntryKey,
+      quantity: toDecimalString(s.quantity),
+      amount: toDecimalString(s.amount),
+    }));
 }

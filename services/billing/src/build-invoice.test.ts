@@ -221,10 +221,25 @@ describe('adjustments', () => {
 
   it('sums what finalized invoices billed for a month', () => {
     expect(billedQuantities([marchInvoice], '2025-03')).toEqual([
-      { sku: 'compute.g1.large', priceEntryKey: 'compute.g1.large|USD|2025-01-01T00:00:00.000Z', quantity: '1' },
-      { sku: 'compute.g1.large', priceEntryKey: 'compute.g1.large|USD|2025-03-15T00:00:00.000Z', quantity: '1.5' },
-      { sku: 'compute.s1.small', priceEntryKey: 'compute.s1.small|USD|2025-01-01T00:00:00.000Z', quantity: '2.5' },
-      { sku: 'egress.gb', priceEntryKey: 'egress.gb|USD|2025-01-01T00:00:00.000Z', quantity: '120' },
+      {
+        sku: 'compute.g1.large',
+        priceEntryKey: 'compute.g1.large|USD|2025-01-01T00:00:00.000Z',
+        quantity: '1',
+        amount: '1.25',
+      },
+      {
+        sku: 'compute.g1.large',
+        priceEntryKey: 'compute.g1.large|USD|2025-03-15T00:00:00.000Z',
+        quantity: '1.5',
+        amount: '1.485',
+      },
+      {
+        sku: 'compute.s1.small',
+        priceEntryKey: 'compute.s1.small|USD|2025-01-01T00:00:00.000Z',
+        quantity: '2.5',
+        amount: '0.026',
+      },
+      { sku: 'egress.gb', priceEntryKey: 'egress.gb|USD|2025-01-01T00:00:00.000Z', quantity: '120', amount: '1.8' },
     ]);
   });
 

@@ -9,9 +9,9 @@ import {
   type DecimalInput,
 } from '@tally/money';
 import type { Account, PriceEntry, UsageHourly } from '@tally/records';
-import { BillingMonthError, monthPeriod } from './billing-month.ts';
+import { BillingMonthError, monthPeriod, type MonthPeriod } from './billing-month.ts';
 import { INVOICE_FORMAT, type FinalizedMonth, type InvoiceDraft, type InvoiceLine } from './invoice.ts';
-import { bySkuThenEffectiveFrom, monthUsageGroups } from './month-usage.ts';
+import { bySkuThenEffectiveFrom, monthUsageGroups, type UsageGroup } from './month-usage.ts';
 import type { PriceSource } from './price-book.ts';
 
 export interface InvoiceInput {
@@ -21,6 +21,10 @@ export interface InvoiceInput {
   readonly prices: PriceSource;
   /** Usage records of the account's instances: any versions, any order, duplicates and other months allowed. */
   readonly usage: Iterable<UsageHourly>;
+  /** The month's usage already grouped (monthUsageGroups / UsageGroupAccumulator); when given, `usage` is not read. */
+  readonly usageGroups?: readonly UsageGroup[];
+  /** The month's instants when they are not the calendar month in account.timeZone (see AccountCalendar). */
+  readonly period?: Pick<MonthPeriod, 'start' | 'end'>;
   /** Credit not yet used by earlier invoices (account.freeCredit for the first invoice). */
   readonly creditAvailable: DecimalInput;
   /** Earlier, finalized months to re-check for late usage; differences become adjustment lines. */
@@ -45,19 +49,19 @@ export interface InvoiceInput {
 export function buildInvoice(input: InvoiceInput): InvoiceDraft {
   const { account, month, prices } = input;
   const currency = assertCurrency(account.currency);
-  const period = monthPeriod(month, account.timeZone);
+  const period = input.period ?? monthPeriod(month, account.timeZone);
+  const groups = input.usageGroups ?? monthUsageGroups(input.usage, account.accountId, currency, period, prices);
 
-  const usageLines: InvoiceLine[] = monthUsageGroups(input.usage, account.accountId, currency, period, prices).map(
-    (group) =>
-      line(
-        'usage',
-        group.entry,
-        group.priceEntryKey,
-        null,
-        group.quantity,
-        priceQuantity(group.entry.model, group.quantity),
-        currency,
-      ),
+  const usageLines: InvoiceLine[] = groups.map((group) =>
+    line(
+      'usage',
+      group.entry,
+      group.priceEntryKey,
+      null,
+      group.quantity,
+      priceQuantity(group.entry.model, group.quantity),
+      currency,
+    ),
   );
 
   const adjustmentLines: InvoiceLine[] = [];
@@ -118,21 +122,30 @@ function adjustmentsFor(
   currency: string,
   prices: PriceSource,
 ): InvoiceLine[] {
-  const period = monthPeriod(finalized.month, account.timeZone);
+  const period = finalized.period ?? monthPeriod(finalized.month, account.timeZone);
   const now = new Map<string, { entry: PriceEntry; quantity: Dec }>();
-  for (const group of monthUsageGroups(finalized.usage, account.accountId, currency, period, prices)) {
-    now.set(group.priceEntryKey, { entry: group.entry, quantity: group.quantity });
+  const groups =
+    finalized.groups ?? monthUsageGroups(finalized.usage ?? [], account.accountId, currency, period, prices);
+  for (const group of groups) now.set(group.priceEntryKey, { entry: group.entry, quantity: group.quantity });
+  // The baseline is what the finalized invoices billed: their quantities and, where stored, their amounts.
+  const billed = new Map<string, { quantity: Dec; amount: Dec | undefined }>();
+  for (const b of finalized.billed) {
+    const sum = billed.get(b.priceEntryKey) ?? { quantity: new Dec(0), amount: new Dec(0) };
+    billed.set(b.priceEntryKey, {
+      quantity: sum.quantity.plus(decimal(b.quantity)),
+      amount: sum.amount === undefined || b.amount === undefined ? undefined : sum.amount.plus(decimal(b.amount)),
+    });
   }
-  const billed = new Map<string, Dec>();
-  for (const b of finalized.billed)
-    billed.set(b.priceEntryKey, (billed.get(b.priceEntryKey) ?? new Dec(0)).plus(decimal(b.quantity)));
 
-  const rows: { sku: string; entry: PriceEntry; key: string; was: Dec; is: Dec }[] = [];
+  const rows: { sku: string; entry: PriceEntry; key: string; was: Dec; is: Dec; billedAmount: Dec | undefined }[] = [];
   for (const key of new Set([...now.keys(), ...billed.keys()])) {
-    const entry = now.get(key)?.entry ?? prices.byKey(key);
-    const was = billed.get(key) ?? new Dec(0);
+    // The entry as it was when the month was finalized: a price republished under the same key later never
+    // changes what a finalized month costs (README, "Adjustment policy").
+    const entry = finalized.entries?.get(key) ?? now.get(key)?.entry ?? prices.byKey(key);
+    const was = billed.get(key)?.quantity ?? new Dec(0);
     const is = now.get(key)?.quantity ?? new Dec(0);
-    if (!was.eq(is)) rows.push({ sku: entry.sku, entry, key, was, is });
+    const billedAmount = billed.has(key) ? billed.get(key)!.amount : new Dec(0);
+    if (!was.eq(is)) rows.push({ sku: entry.sku, entry, key, was, is, billedAmount });
   }
   return rows
     .sort(bySkuThenEffectiveFrom)
@@ -143,7 +156,7 @@ function adjustmentsFor(
         r.key,
         finalized.month,
         r.is.minus(r.was),
-        priceQuantity(r.entry.model, r.is).minus(priceQuantity(r.entry.model, r.was)),
+        priceQuantity(r.entry.model, r.is).minus(r.billedAmount ?? priceQuantity(r.entry.model, r.was)),
         currency,
       ),
     );

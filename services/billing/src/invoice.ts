@@ -1,4 +1,6 @@
-import type { UsageHourly } from '@tally/records';
+import type { PriceEntry, UsageHourly } from '@tally/records';
+import type { MonthPeriod } from './billing-month.ts';
+import type { UsageGroup } from './month-usage.ts';
 
 /** Version tag of the invoice document; bump it when the shape changes so stored hashes stay comparable. */
 export const INVOICE_FORMAT = 'tally.invoice.v1';
@@ -51,6 +53,8 @@ export interface BilledQuantity {
   readonly sku: string;
   readonly priceEntryKey: string;
   readonly quantity: string;
+  /** What was billed for it at full precision (sum of line amounts); the adjustment baseline when present. */
+  readonly amount?: string;
 }
 
 /**
@@ -60,5 +64,11 @@ export interface BilledQuantity {
 export interface FinalizedMonth {
   readonly month: string;
   readonly billed: readonly BilledQuantity[];
-  readonly usage: readonly UsageHourly[];
+  readonly usage?: readonly UsageHourly[];
+  /** The month's usage already grouped; when given, `usage` is not read. */
+  readonly groups?: readonly UsageGroup[];
+  /** The month's instants as finalized (default: the calendar month in the account's time zone). */
+  readonly period?: Pick<MonthPeriod, 'start' | 'end'>;
+  /** The price entries the month was billed with, by priceEntryKey: they price its adjustments. */
+  readonly entries?: ReadonlyMap<string, PriceEntry>;
 }

@@ -31,26 +31,66 @@ export function monthUsageGroups(
   period: Pick<MonthPeriod, 'start' | 'end'>,
   prices: PriceSource,
 ): UsageGroup[] {
-  const groups = new Map<string, { sku: string; entry: PriceEntry; baseUnits: Dec; perUnit: number }>();
-  for (const record of latestUsage(usage)) {
-    if (record.accountId !== accountId || record.hourStart < period.start || record.hourStart >= period.end) continue;
+  const groups = new UsageGroupAccumulator(accountId, currency, period, prices);
+  for (const record of latestUsage(usage)) groups.add(record);
+  return groups.groups();
+}
+
+/**
+ * monthUsageGroups one record at a time, so a month can be streamed from storage in chunks and only its groups are
+ * held (bounded memory, whatever the number of instances). Records must already be the latest value per
+ * instance-hour (as billing_usage stores them); records of other accounts or outside the period are ignored.
+ *
+ * @example
+ * const acc = new UsageGroupAccumulator('acct-1', 'USD', period, book);
+ * for (const chunk of chunks) for (const record of chunk) acc.add(record);
+ * acc.groups();
+ */
+export class UsageGroupAccumulator {
+  readonly #groups = new Map<string, { sku: string; entry: PriceEntry; baseUnits: Dec; perUnit: number }>();
+
+  readonly accountId: string;
+  readonly currency: string;
+  readonly period: Pick<MonthPeriod, 'start' | 'end'>;
+  readonly prices: PriceSource;
+
+  constructor(accountId: string, currency: string, period: Pick<MonthPeriod, 'start' | 'end'>, prices: PriceSource) {
+    this.accountId = accountId;
+    this.currency = currency;
+    this.period = period;
+    this.prices = prices;
+  }
+
+  add(record: UsageHourly): void {
+    const { period, prices, currency } = this;
+    if (record.accountId !== this.accountId || record.hourStart < period.start || record.hourStart >= period.end) {
+      return;
+    }
     for (const measure of usageMeasures(record)) {
       const entry = isFreeUnlessPriced(measure.sku)
         ? prices.findPriceAt(measure.sku, currency, record.hourStart)
         : prices.priceAt(measure.sku, currency, record.hourStart);
       if (entry === undefined) continue;
       const key = priceEntryKey(entry);
-      const group = groups.get(key);
+      const group = this.#groups.get(key);
       if (group === undefined) {
-        groups.set(key, { sku: measure.sku, entry, baseUnits: new Dec(measure.baseUnits), perUnit: measure.perUnit });
+        this.#groups.set(key, {
+          sku: measure.sku,
+          entry,
+          baseUnits: new Dec(measure.baseUnits),
+          perUnit: measure.perUnit,
+        });
       } else {
         group.baseUnits = group.baseUnits.plus(measure.baseUnits);
       }
     }
   }
-  return [...groups.entries()]
-    .map(([key, g]) => ({ sku: g.sku, entry: g.entry, priceEntryKey: key, quantity: g.baseUnits.div(g.perUnit) }))
-    .sort(bySkuThenEffectiveFrom);
+
+  groups(): UsageGroup[] {
+    return [...this.#groups.entries()]
+      .map(([key, g]) => ({ sku: g.sku, entry: g.entry, priceEntryKey: key, quantity: g.baseUnits.div(g.perUnit) }))
+      .sort(bySkuThenEffectiveFrom);
+  }
 }
 
 export function bySkuThenEffectiveFrom(
