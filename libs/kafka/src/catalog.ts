@@ -8,12 +8,20 @@ export interface TopicSpec {
   cleanupPolicy: 'delete' | 'compact';
   /** Only for cleanup "delete"; undefined keeps the broker default. */
   retentionMs?: number;
+  /**
+   * The topic's `max.message.bytes`; undefined keeps the broker default (1 MiB). Producers split their sends under it
+   * (message-size.ts), and a record that alone exceeds it is parked or, for a dead letter, sent without its value.
+   */
+  maxMessageBytes?: number;
   /** Avro schema file in schemas/ for the value; undefined for dead-letter topics, whose values are raw bytes. */
   valueSchema?: string;
   key: string;
 }
 
 const DAY_MS = 86_400_000;
+
+/** Kafka's default `max.message.bytes` (topic) and `message.max.bytes` (broker): 1 MiB plus the log overhead. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 export const topics = {
   trafficSamples: {
@@ -84,6 +92,11 @@ export const topics = {
     key: 'message id',
   },
 } as const satisfies Record<string, TopicSpec>;
+
+/** The `max.message.bytes` a producer must respect on `topic`: the catalog's, else Kafka's default. */
+export function maxMessageBytesOf(topic: string): number {
+  return catalog.find((spec) => spec.name === topic)?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+}
 
 /** The dead-letter topic of a source topic: original key and bytes, reason in headers. */
 export function deadLetterTopicOf(source: string): string {
