@@ -3,3 +3,4 @@ export * from './stack-config.ts';
 export * from './prepare.ts';
 export * from './paths.ts';
 export * from './private-broker.ts';
+export * from './private-registry.ts';

@@ -14,6 +14,11 @@ export const stackEnv = z.object({
   TALLY_KAFKA_PORT: port.default(9092),
   TALLY_KAFKA_CONTROLLER_PORT: port.default(9093),
   TALLY_REGISTRY_PORT: port.default(8081),
+  /** The PostgreSQL schema (in DATABASE_URL's database) where our registry keeps its schemas. */
+  TALLY_REGISTRY_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('apicurio'),
   TALLY_STACK_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
 });
 export type StackConfig = z.infer<typeof stackEnv>;

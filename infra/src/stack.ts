@@ -3,7 +3,8 @@ import { runningPid, stopDaemon, type Daemon } from './daemon.ts';
 import { kafkaAnswers, kafkaDaemon, startKafka } from './kafka-broker.ts';
 import { portHolder, portIsFree } from './ports.ts';
 import { postgresAnswers } from './postgres.ts';
-import { registryAnswers, registryDaemon, startRegistry } from './schema-registry.ts';
+import { describeRegistryStorage, type RegistryStorage } from './registry-storage.ts';
+import { registryAnswers, registryDaemon, startedStorage, startRegistry } from './schema-registry.ts';
 import { endpointsOf, type Endpoints, type StackConfig } from './stack-config.ts';
 import { waitUntil } from './wait-until.ts';
 
@@ -16,9 +17,15 @@ interface Component {
   answers: () => Promise<boolean>;
   start: () => Promise<void>;
   hint: string;
+  /** Said when a running server of ours is reused but was started differently from how we would start it now. */
+  staleStart?: () => string | undefined;
 }
 
 function components(config: StackConfig, endpoints: Endpoints, log: Logger): Component[] {
+  const registryStorage: RegistryStorage = {
+    databaseUrl: endpoints.databaseUrl,
+    dbSchema: config.TALLY_REGISTRY_DB_SCHEMA,
+  };
   return [
     {
       name: 'Kafka broker',
@@ -35,8 +42,16 @@ function components(config: StackConfig, endpoints: Endpoints, log: Logger): Com
       daemon: registryDaemon,
       port: config.TALLY_REGISTRY_PORT,
       answers: () => registryAnswers(endpoints.schemaRegistryUrl),
-      start: () => startRegistry(log, config.TALLY_REGISTRY_PORT),
+      start: () => startRegistry(log, config.TALLY_REGISTRY_PORT, registryStorage),
       hint: `see ${registryDaemon.logFile}`,
+      staleStart: () => {
+        if (runningPid(registryDaemon) === undefined) return undefined;
+        const wanted = describeRegistryStorage(registryStorage);
+        const actual = startedStorage(registryDaemon) ?? 'memory (lost at the next stop)';
+        return actual === wanted
+          ? undefined
+          : `keeps its schemas in ${actual}, not ${wanted}: run ./pnpm stop, then ./pnpm stack up`;
+      },
     },
     {
       name: 'PostgreSQL',
@@ -65,6 +80,8 @@ export async function stackUp(config: StackConfig, log: Logger): Promise<Endpoin
     all.map(async (component) => {
       if (await answersNow(component)) {
         log.info({ component: component.name }, 'already running');
+        const stale = component.external ? undefined : component.staleStart?.();
+        if (stale !== undefined) log.warn({ component: component.name }, `reused as it runs, but it ${stale}`);
         return;
       }
       if (!component.external && component.daemon && runningPid(component.daemon) === undefined) {

@@ -5,11 +5,11 @@ import type { TrafficSample } from '@tally/records';
 import type { Consumer } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafka } from './client.ts';
-import { valueCodec } from './codec.ts';
+import { SchemaRegistryUnavailableError, valueCodec } from './codec.ts';
 import { createRegistry } from './registry.ts';
 import { testEndpoints } from './test-env.ts';
 import { typedTopics } from './topics.ts';
-import { isPoison } from './errors.ts';
+import { classifyError, isPoison } from './errors.ts';
 
 const endpoints = testEndpoints();
 const log = createLogger('codec-test', 'warn');
@@ -72,7 +72,7 @@ describe('Avro values through the real broker and registry', () => {
     const entry = {
       sku: 'egress.gb',
       currency: 'USD',
-      effectiveFrom: 0,
+      effectiveFrom: Date.UTC(2026, 0, 1),
       unit: 'gb' as const,
       model: {
         kind: 'graduated' as const,
@@ -97,6 +97,41 @@ describe('Avro values through the real broker and registry', () => {
     const latest = await registry.getLatestSchemaId('traffic.samples.v1-value');
     const negative = await registry.encode(latest, { ...sample('i-x', 0), rxBytes: -5 });
     await expect(codec.decode(negative)).rejects.toMatchObject({ errorClass: 'ValidationFailed' });
+  });
+});
+
+describe('unknown schema ids', () => {
+  const unknownId = (id: number) =>
+    Buffer.from([0, (id >>> 24) & 0xff, (id >>> 16) & 0xff, (id >>> 8) & 0xff, id & 0xff, 2]);
+
+  it('are transient when the registry URL has a wrong path (a 404 without error code 40403)', async () => {
+    const wrongPath = endpoints.SCHEMA_REGISTRY_URL.replace(/\/apis\/ccompat\/v7$/, '/apis/wrong');
+    expect(wrongPath).not.toBe(endpoints.SCHEMA_REGISTRY_URL);
+    const codec = valueCodec(createRegistry(wrongPath), typedTopics.trafficSamples);
+    const decoded = codec.decode(unknownId(0x7fffff01));
+    await expect(decoded).rejects.toBeInstanceOf(SchemaRegistryUnavailableError);
+    await expect(decoded).rejects.toThrow(/40403/);
+    expect(classifyError(await decoded.catch((error: unknown) => error))).toMatchObject({ kind: 'transient' });
+  });
+
+  it('are transient when the registry does not answer', async () => {
+    const codec = valueCodec(createRegistry('http://127.0.0.1:9/apis/ccompat/v7'), typedTopics.trafficSamples);
+    const error = await codec.decode(unknownId(1)).catch((caught: unknown) => caught);
+    expect(isPoison(error)).toBe(false);
+    expect(classifyError(error)).toMatchObject({ kind: 'transient' });
+  });
+
+  it('stall instead of dead-lettering once more than the burst limit arrive within the window', async () => {
+    const codec = valueCodec(registry, typedTopics.trafficSamples, {
+      guard: { burstLimit: 2, windowMs: 60_000, quietMs: 300_000 },
+      log: createLogger('codec-test', 'silent'),
+    });
+    const outcomes = [];
+    for (const id of [0x7fffff10, 0x7fffff11, 0x7fffff12, 0x7fffff10]) {
+      const error = await codec.decode(unknownId(id)).catch((caught: unknown) => caught);
+      outcomes.push(classifyError(error).kind);
+    }
+    expect(outcomes).toEqual(['deterministic', 'deterministic', 'transient', 'transient']);
   });
 });
 

@@ -1,7 +1,16 @@
+import { createLogger, type Logger } from '@tally/log';
 import { valueSubject } from './catalog.ts';
 import { poison } from './errors.ts';
-import type { SchemaRegistry } from './registry.ts';
+import { registryUrlOf, type SchemaRegistry } from './registry.ts';
+import { lookupSchemaId, redactUrl } from './schema-id-lookup.ts';
 import type { TypedTopic } from './typed-topic.ts';
+import {
+  defaultUnknownIdGuard,
+  initialUnknownIdState,
+  judgeUnknownId,
+  type UnknownIdGuardOptions,
+  type UnknownIdState,
+} from './unknown-schema-guard.ts';
 
 /** Encodes and decodes one topic's values: Avro through the registry, then zod. */
 export interface ValueCodec<T> {
@@ -11,7 +20,28 @@ export interface ValueCodec<T> {
 
 const MAGIC_BYTE = 0;
 
-export function valueCodec<T>(registry: SchemaRegistry, topic: TypedTopic<T>): ValueCodec<T> {
+export interface ValueCodecOptions {
+  /** Where a tripped unknown-id circuit is reported; a logger of its own by default. */
+  log?: Logger;
+  guard?: UnknownIdGuardOptions;
+  now?: () => number;
+}
+
+/**
+ * A transient registry problem seen while decoding: the record is retried, never dead-lettered. Marked
+ * `retryable` so that the runtime's classifier needs no knowledge of the registry client's errors.
+ */
+export class SchemaRegistryUnavailableError extends Error {
+  override readonly name = 'SchemaRegistryUnavailableError';
+  readonly retryable = true;
+}
+
+export function valueCodec<T>(
+  registry: SchemaRegistry,
+  topic: TypedTopic<T>,
+  options: ValueCodecOptions = {},
+): ValueCodec<T> {
+  const unknownIds = unknownIdJudge(registry, topic.spec.name, options);
   let schemaId: Promise<number> | undefined;
   const latestId = (): Promise<number> => {
     schemaId ??= registry.getLatestSchemaId(valueSubject(topic.spec.name)).catch((error: unknown) => {
@@ -30,7 +60,7 @@ export function valueCodec<T>(registry: SchemaRegistry, topic: TypedTopic<T>): V
       if (bytes.length < 5 || bytes[0] !== MAGIC_BYTE) {
         throw poison('NotAvro', `${topic.spec.name}: value is not in the registry wire format (magic byte, schema id)`);
       }
-      const wire = await decodeAvro(registry, bytes, topic.spec.name);
+      const wire = await decodeAvro(registry, bytes, topic.spec.name, unknownIds);
       const parsed = topic.schema.safeParse(topic.fromWire(wire));
       if (!parsed.success) {
         const issues = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
@@ -41,14 +71,24 @@ export function valueCodec<T>(registry: SchemaRegistry, topic: TypedTopic<T>): V
   };
 }
 
-/** Unknown schema ids and undecodable bytes are poison; an unreachable registry is retryable (rethrown as is). */
-async function decodeAvro(registry: SchemaRegistry, bytes: Buffer, topic: string): Promise<unknown> {
+type UnknownIdJudge = (id: number, cause: unknown) => Promise<Error>;
+
+/**
+ * Undecodable bytes are poison. A 404 for the schema id is poison only when the registry, asked again
+ * directly, is healthy and answers that the id does not exist, and the codec's unknown-id circuit has
+ * not tripped (unknown-schema-guard.ts); every other registry failure is transient.
+ */
+async function decodeAvro(
+  registry: SchemaRegistry,
+  bytes: Buffer,
+  topic: string,
+  unknownId: UnknownIdJudge,
+): Promise<unknown> {
   try {
     return (await registry.decode(bytes)) as unknown;
   } catch (error) {
     const status = (error as { status?: unknown }).status;
-    if (status === 404)
-      throw poison('UnknownSchemaId', `${topic}: schema id ${bytes.readInt32BE(1)} is unknown to the registry`, error);
+    if (status === 404) throw await unknownId(bytes.readInt32BE(1), error);
     if (status === undefined && !isNetworkError(error)) {
       throw poison('AvroDecodeFailed', `${topic}: ${error instanceof Error ? error.message : String(error)}`, error);
     }
@@ -56,6 +96,56 @@ async function decodeAvro(registry: SchemaRegistry, bytes: Buffer, topic: string
   }
 }
 
+function unknownIdJudge(registry: SchemaRegistry, topic: string, options: ValueCodecOptions): UnknownIdJudge {
+  const guard = options.guard ?? defaultUnknownIdGuard;
+  const now = options.now ?? Date.now;
+  let log = options.log;
+  let state: UnknownIdState = initialUnknownIdState;
+  return async (id, cause) => {
+    const url = registryUrlOf(registry);
+    if (url === undefined) {
+      return new SchemaRegistryUnavailableError(
+        `${topic}: schema id ${id} not found, and the registry's URL is unknown to check it (make clients with createRegistry)`,
+        { cause },
+      );
+    }
+    const lookup = await lookupSchemaId(url, id);
+    const where = redactUrl(url);
+    switch (lookup.kind) {
+      case 'present':
+        return new SchemaRegistryUnavailableError(`${topic}: schema id ${id} exists at ${where} now; retrying`, {
+          cause,
+        });
+      case 'unhealthy':
+        return new SchemaRegistryUnavailableError(
+          `${topic}: cannot confirm schema id ${id} at ${where}: ${lookup.reason}`,
+          { cause },
+        );
+      case 'absent': {
+        const judgement = judgeUnknownId(state, now(), guard);
+        state = judgement.state;
+        if (judgement.verdict === 'poison') {
+          return poison(
+            'UnknownSchemaId',
+            `${topic}: schema id ${id} does not exist in the registry at ${where}`,
+            cause,
+          );
+        }
+        if (judgement.justTripped) {
+          log ??= createLogger('schema-codec');
+          log.error(
+            { topic, schemaId: id, registry: where, burstLimit: guard.burstLimit, windowMs: guard.windowMs },
+            'many records carry schema ids the registry does not know: stalling instead of dead-lettering them; has the registry lost its schemas?',
+          );
+        }
+        return new SchemaRegistryUnavailableError(
+          `${topic}: schema id ${id} does not exist at ${where}, in a burst of unknown ids (more than ${guard.burstLimit} in ${guard.windowMs} ms): stalled until the registry knows it`,
+          { cause },
+        );
+      }
+    }
+  };
+}
 function isNetworkError(error: unknown): boolean {
   const text =
     error instanceof Error ? `${error.name} ${error.message} ${String((error as { code?: unknown }).code)}` : '';

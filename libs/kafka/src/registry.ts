@@ -1,13 +1,92 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { TopicSpec } from './catalog.ts';
 import { valueSubject } from './catalog.ts';
+import { redactUrl, registryGet } from './schema-id-lookup.ts';
 
 export type { SchemaRegistry };
 
+/** The base URL each client was made with: the codec asks the registry directly before calling an id unknown. */
+const urls = new WeakMap<SchemaRegistry, string>();
+
 export function createRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, retry: { retries: 3, initialRetryTimeInSecs: 0.2 } });
+  const registry = new SchemaRegistry({ host: url, retry: { retries: 3, initialRetryTimeInSecs: 0.2 } });
+  urls.set(registry, url);
+  return registry;
+}
+
+/** The Confluent API base URL of a client made by createRegistry (may hold credentials: redact before logging). */
+export function registryUrlOf(registry: SchemaRegistry): string | undefined {
+  return urls.get(registry);
+}
+
+export interface RegistryReadiness {
+  /** Retry an unreachable registry this long (it may be starting with the stack); a missing subject fails at once. */
+  timeoutMs?: number;
+}
+
+/**
+ * A service's start-up check: the registry answers, and holds a value schema for every topic the service
+ * encodes or decodes. Throws an error naming the URL (without credentials) and what is missing, so a
+ * misconfigured SCHEMA_REGISTRY_URL or an empty registry stops the service before it reads a record
+ * rather than stalling (or dead-lettering) later.
+ *
+ * @example
+ * await ensureRegistryReady(registry, [topics.trafficSamples.name, topics.usageHourly.name]);
+ */
+export async function ensureRegistryReady(
+  registry: SchemaRegistry,
+  topicNames: readonly string[],
+  options: RegistryReadiness = {},
+): Promise<void> {
+  const url = registryUrlOf(registry);
+  if (url === undefined) throw new Error('schema registry client was not made by createRegistry: its URL is unknown');
+  const where = redactUrl(url);
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    const health = await registryHealth(url);
+    if (health.kind === 'healthy') break;
+    if (health.kind === 'misconfigured')
+      throw new Error(`schema registry at ${where} is not usable: ${health.problem}`);
+    if (Date.now() >= deadline) throw new Error(`schema registry at ${where} is not reachable: ${health.problem}`);
+    await sleep(500);
+  }
+  // One request per subject: the subject list of Apicurio's Confluent API stops at 1000 entries.
+  const missing: string[] = [];
+  for (const subject of topicNames.map(valueSubject)) {
+    const answer = await registryGet(url, `/subjects/${encodeURIComponent(subject)}/versions/latest`).catch(
+      (error: unknown) => {
+        throw new Error(`schema registry at ${where}: asking for ${subject} failed`, { cause: error });
+      },
+    );
+    if (answer.status === 404) missing.push(subject);
+    else if (answer.status !== 200) {
+      throw new Error(`schema registry at ${where} answered ${answer.status} for subject ${subject}`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `schema registry at ${where} has no schema for ${missing.join(', ')}: register them first (./pnpm stack up registers the catalog's)`,
+    );
+  }
+}
+
+type RegistryHealth = { kind: 'healthy' } | { kind: 'misconfigured' | 'unavailable'; problem: string };
+
+/** A 5xx, 429, 408 or a network error may cure itself; a wrong path or refused credentials will not. */
+async function registryHealth(url: string): Promise<RegistryHealth> {
+  try {
+    const answer = await registryGet(url, '/subjects');
+    if (answer.status === 200 && Array.isArray(answer.body)) return { kind: 'healthy' };
+    const hint = answer.status === 404 ? ' (is the URL the Confluent API base, e.g. …/apis/ccompat/v7?)' : '';
+    const problem = `GET /subjects answered ${answer.status}${hint}`;
+    const later = answer.status >= 500 || answer.status === 429 || answer.status === 408;
+    return { kind: later ? 'unavailable' : 'misconfigured', problem };
+  } catch (error) {
+    return { kind: 'unavailable', problem: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
 }
 
 /**
