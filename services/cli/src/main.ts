@@ -7,9 +7,21 @@ import { dlqList } from './dlq-list.ts';
 import { dlqRedrive } from './dlq-redrive.ts';
 import { invoicesExport } from './invoices-export.ts';
 import { lag } from './lag.ts';
+import { lateList } from './late-list.ts';
+import { lateReplay } from './late-replay.ts';
 import { pricesPublish } from './prices-publish.ts';
+import { replay } from './replay.ts';
 
-const commands: readonly Command[] = [pricesPublish, invoicesExport, dlqList, dlqRedrive, lag];
+const commands: readonly Command[] = [
+  pricesPublish,
+  invoicesExport,
+  dlqList,
+  dlqRedrive,
+  lag,
+  replay,
+  lateList,
+  lateReplay,
+];
 
 process.exitCode = await dispatch(commands, process.argv.slice(2), {
   out: (text) => process.stdout.write(text),

@@ -9,6 +9,7 @@ import { parseCommandArgs } from './args.ts';
 import { UsageError, type Command, type CommandIo } from './command.ts';
 import { confirmOnTerminal } from './confirm.ts';
 import { formatLiveGroups, liveGroups } from './group-members.ts';
+import { isoTime } from './iso-time.ts';
 import { cliKafka } from './kafka-client.ts';
 import { readRanges } from './read-range.ts';
 import { applyReplay, PlanChangedError, type UsageHourKey } from './replay-apply.ts';
@@ -16,13 +17,6 @@ import { partitionFacts, type ReplayPoint } from './replay-facts.ts';
 import { formatPlan, movedRows, planPartition, type ReplayPlan } from './replay-plan.ts';
 import { replayTargets, SERVICES, type ReplayTarget } from './replay-targets.ts';
 import { watchReplay } from './replay-watch.ts';
-
-// An explicit offset (or Z) is required: a replay point in the CLI host's local time would be a silent surprise.
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-const isoTime = z
-  .string()
-  .regex(ISO, 'expected an ISO date-time with offset, e.g. 2026-11-30T10:00:00Z')
-  .transform((text) => Date.parse(text));
 
 const args = z
   .object({
