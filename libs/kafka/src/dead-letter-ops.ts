@@ -1,9 +1,11 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { deadLetterTopicOf } from './catalog.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import { readToEnd } from './read-to-end.ts';
 
 export interface DeadLetterView {
+  /** Partition and offset in the dead-letter topic: what identifies a dead letter. */
+  partition: number;
   offset: string;
   key: string | null;
   errorClass: string;
@@ -14,23 +16,115 @@ export interface DeadLetterView {
   valueBytes: number;
 }
 
-function header(
-  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
-  name: string,
-): string {
+/** Where a dead letter sits in its dead-letter topic. */
+export interface DeadLetterPosition {
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** A dead letter as stored: its view plus the whole message. */
+export interface DeadLetterRecord {
+  readonly view: DeadLetterView;
+  readonly message: KafkaMessage;
+}
+
+/**
+ * Which dead letters have been re-driven, kept per (dead-letter topic, partition, offset), so that a redrive
+ * filtered by error class leaves every other dead letter waiting (group offsets cannot say "all but these").
+ */
+export interface RedriveLedger {
+  /** Positions of the topic's dead letters already re-driven, as `partition@offset`. */
+  redriven(dlqTopic: string): Promise<ReadonlySet<string>>;
+  /**
+   * Runs `send` holding the topic's ledger exclusively: `done` is what was re-driven before; the dead letters
+   * `send` returns are recorded as re-driven together, only once it has returned (a failed send records nothing).
+   */
+  redrive(
+    dlqTopic: string,
+    send: (done: ReadonlySet<string>) => Promise<readonly DeadLetterView[]>,
+  ): Promise<readonly DeadLetterView[]>;
+}
+
+/**
+ * The ledger key of a position.
+ *
+ * @example
+ * positionKey({ partition: 0, offset: '42' }); // '0@42'
+ */
+export function positionKey(position: DeadLetterPosition): string {
+  return `${position.partition}@${position.offset}`;
+}
+
+/** A ledger in memory: for tests and one-off scripts; the CLI keeps its ledger in PostgreSQL. */
+export function memoryRedriveLedger(): RedriveLedger {
+  const done = new Map<string, Set<string>>();
+  const of = (topic: string): Set<string> => {
+    const set = done.get(topic) ?? new Set<string>();
+    done.set(topic, set);
+    return set;
+  };
+  return {
+    redriven: (topic) => Promise.resolve(new Set(of(topic))),
+    async redrive(topic, send) {
+      const sent = await send(new Set(of(topic)));
+      for (const view of sent) of(topic).add(positionKey(view));
+      return sent;
+    },
+  };
+}
+
+function header(headers: IHeaders | undefined, name: string): string {
   const value = headers?.[name];
   if (value === undefined) return '';
   return Array.isArray(value) ? value.map(String).join(',') : value.toString();
 }
 
-/** What sits in a topic's dead-letter topic, oldest first, with the reason each record was refused. */
-export async function listDeadLetters(kafka: Kafka, sourceTopic: string): Promise<DeadLetterView[]> {
-  const records = await readToEnd(kafka, deadLetterTopicOf(sourceTopic));
-  return records.map(({ message }) => viewOf(message));
+/**
+ * The dead-letter topic of a source topic; a name that already is one (ends in `.dlq`) is kept.
+ *
+ * @example
+ * dlqTopicName('traffic.samples.v1'); // 'traffic.samples.v1.dlq'
+ */
+export function dlqTopicName(topic: string): string {
+  return topic.endsWith('.dlq') ? topic : deadLetterTopicOf(topic);
 }
 
-function viewOf(message: KafkaMessage): DeadLetterView {
+/** What sits in a topic's dead-letter topic, oldest first per partition, with the reason each record was refused. */
+export async function listDeadLetters(kafka: Kafka, sourceTopic: string): Promise<DeadLetterView[]> {
+  const records = await readToEnd(kafka, dlqTopicName(sourceTopic));
+  return records.map(({ partition, message }) => viewOf(partition, message));
+}
+
+/** One dead letter whole (headers, key, bytes), or undefined when the position holds none (any more). */
+export async function readDeadLetter(
+  kafka: Kafka,
+  topic: string,
+  position: DeadLetterPosition,
+): Promise<DeadLetterRecord | undefined> {
+  const dlq = dlqTopicName(topic);
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends;
+  try {
+    ends = await admin.fetchTopicOffsets(dlq);
+  } finally {
+    await admin.disconnect();
+  }
+  const end = ends.find((p) => p.partition === position.partition);
+  if (end === undefined || BigInt(position.offset) >= BigInt(end.high) || BigInt(position.offset) < BigInt(end.low)) {
+    return undefined;
+  }
+  // Start every other partition at its end, so only the asked one is read (from the asked offset).
+  const startAt = new Map(ends.map((p) => [p.partition, p.high]));
+  startAt.set(position.partition, position.offset);
+  const records = await readToEnd(kafka, dlq, startAt);
+  const found = records.find((r) => r.partition === position.partition && r.message.offset === position.offset);
+  return found === undefined ? undefined : { view: viewOf(found.partition, found.message), message: found.message };
+}
+
+function viewOf(partition: number, message: KafkaMessage): DeadLetterView {
   return {
+    partition,
     offset: message.offset,
     key: message.key?.toString() ?? null,
     errorClass: header(message.headers, deadLetterHeaders.errorClass),
@@ -42,58 +136,47 @@ function viewOf(message: KafkaMessage): DeadLetterView {
   };
 }
 
-const REDRIVE_GROUP = 'tally-redrive';
-
 /**
- * Sends dead letters back to their source topic (after the cause is fixed), with their original key,
- * bytes and headers, plus `tally.redriven-from`. Progress is kept as the `tally-redrive` group's
- * committed offsets, so each dead letter is re-driven once; a crash between send and commit may send
- * one twice, which the consumers absorb (samples dedupe, usage is versioned).
+ * Sends dead letters back to their source topic (after the cause is fixed), with their original key, bytes and
+ * headers, plus `tally.redriven-from`. Only dead letters that pass `filter` and that the ledger has not recorded
+ * are sent, and exactly those are recorded: a redrive of one error class leaves the others for a later redrive.
+ * The ledger records them after the broker acknowledged the send; a crash in between may send some twice, which
+ * the consumers absorb (samples dedupe, usage is versioned).
  */
 export async function redriveDeadLetters(
   kafka: Kafka,
   sourceTopic: string,
+  ledger: RedriveLedger,
   filter: (view: DeadLetterView) => boolean = () => true,
-): Promise<number> {
-  const dlq = deadLetterTopicOf(sourceTopic);
-  const admin = kafka.admin();
-  await admin.connect();
-  const committed = await admin.fetchOffsets({ groupId: REDRIVE_GROUP, topics: [dlq] });
-  const startAt = new Map(
-    (committed[0]?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, p.offset]),
-  );
-  const records = await readToEnd(kafka, dlq, startAt);
-  if (records.length === 0) {
-    await admin.disconnect();
-    return 0;
-  }
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const chosen = records.filter(({ message }) => filter(viewOf(message)));
-  if (chosen.length > 0) {
-    await producer.send({
-      topic: sourceTopic,
-      acks: -1,
-      messages: chosen.map(({ message }) => {
-        const headers = Object.fromEntries(
-          Object.entries(message.headers ?? {}).filter(([name]) => !name.startsWith('tally.')),
-        );
-        return {
-          key: message.key,
-          value: message.value,
-          headers: { ...headers, 'tally.redriven-from': `${dlq}@${message.offset}` },
-        };
-      }),
-    });
-  }
-  await producer.disconnect();
-  const next = new Map<number, string>();
-  for (const { partition, message } of records) next.set(partition, (BigInt(message.offset) + 1n).toString());
-  await admin.setOffsets({
-    groupId: REDRIVE_GROUP,
-    topic: dlq,
-    partitions: [...next].map(([partition, offset]) => ({ partition, offset })),
+): Promise<readonly DeadLetterView[]> {
+  const dlq = dlqTopicName(sourceTopic);
+  const target = sourceTopic.endsWith('.dlq') ? sourceTopic.slice(0, -'.dlq'.length) : sourceTopic;
+  return ledger.redrive(dlq, async (done) => {
+    const records = await readToEnd(kafka, dlq);
+    const chosen = records
+      .map(({ partition, message }) => ({ view: viewOf(partition, message), message }))
+      .filter(({ view }) => !done.has(positionKey(view)) && filter(view));
+    if (chosen.length === 0) return [];
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      await producer.send({
+        topic: target,
+        acks: -1,
+        messages: chosen.map(({ view, message }) => {
+          const headers = Object.fromEntries(
+            Object.entries(message.headers ?? {}).filter(([name]) => !name.startsWith('tally.')),
+          );
+          return {
+            key: message.key,
+            value: message.value,
+            headers: { ...headers, 'tally.redriven-from': `${dlq}[${view.partition}]@${view.offset}` },
+          };
+        }),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+    return chosen.map(({ view }) => view);
   });
-  await admin.disconnect();
-  return chosen.length;
 }

@@ -7,7 +7,7 @@ import { eventually, startNodeChild } from '@tally/testing';
 import type { IHeaders } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyTopics } from './apply-topics.ts';
-import { listDeadLetters, redriveDeadLetters } from './dead-letter-ops.ts';
+import { listDeadLetters, memoryRedriveLedger, redriveDeadLetters } from './dead-letter-ops.ts';
 import { consumerLag } from './lag.ts';
 import { readToEnd } from './read-to-end.ts';
 import { deadLetterTopicOf, topics, type TopicSpec } from './catalog.ts';
@@ -37,7 +37,7 @@ function sample(instanceId: string, txBytes: number): TrafficSample {
     hypervisorId: 'hv',
     instanceId,
     interfaceId: 'eth0',
-    windowStart: 0,
+    windowStart: Date.UTC(2025, 0, 1),
     rxBytes: 0,
     txBytes,
     rxPackets: 0,
@@ -145,19 +145,28 @@ describe('poison records', () => {
       service: 'sum-consumer',
       valueBytes: 19,
     });
-    expect(await redriveDeadLetters(kafka, spec.name, (view) => view.errorClass === 'BusinessRule')).toBe(1);
-    expect(await redriveDeadLetters(kafka, spec.name)).toBe(0);
+    // A filtered redrive sends only its class; the others stay for a later redrive, each sent once in all.
+    const ledger = memoryRedriveLedger();
+    const business = (view: { errorClass: string }) => view.errorClass === 'BusinessRule';
+    expect(await redriveDeadLetters(kafka, spec.name, ledger, business)).toHaveLength(1);
+    expect(await redriveDeadLetters(kafka, spec.name, ledger, business)).toHaveLength(0);
     const source = await readToEnd(kafka, spec.name);
     expect(source).toHaveLength(8);
     const redriven = source[7]!.message;
     expect(redriven.key?.toString()).toBe('business');
-    expect(redriven.headers?.['tally.redriven-from']?.toString()).toBe(`${deadLetterTopicOf(spec.name)}@3`);
+    expect(redriven.headers?.['tally.redriven-from']?.toString()).toBe(`${deadLetterTopicOf(spec.name)}[0]@3`);
     expect(redriven.headers?.['tally.error.class']).toBeUndefined();
+    expect((await redriveDeadLetters(kafka, spec.name, ledger)).map((view) => view.key)).toEqual([
+      'garbage',
+      'unknown-id',
+      'invalid',
+    ]);
+    expect(await redriveDeadLetters(kafka, spec.name, ledger)).toHaveLength(0);
 
     const lagAdmin = kafka.admin();
     await lagAdmin.connect();
     const lag = await consumerLag(lagAdmin, group, spec.name);
     await lagAdmin.disconnect();
-    expect(lag).toEqual([{ topic: spec.name, partition: 0, committed: '7', end: '8', lag: '1' }]);
+    expect(lag).toEqual([{ topic: spec.name, partition: 0, committed: '7', end: '11', lag: '4' }]);
   }, 120_000);
 });

@@ -14,6 +14,8 @@ export async function readToEnd(
   kafka: Kafka,
   topic: string,
   startAt: ReadonlyMap<number, string> = new Map(),
+  /** Called after each batch with the records kept so far and the offsets to cover in all (long reads show it). */
+  onProgress?: (read: number, total: bigint) => void,
 ): Promise<TopicRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -25,6 +27,8 @@ export async function readToEnd(
       .map(([partition]) => partition),
   );
   if (remaining.size === 0) return [];
+  let total = 0n;
+  for (const partition of remaining) total += ends.get(partition)! - BigInt(startAt.get(partition) ?? '0');
 
   const consumer = kafka.consumer({ groupId: `tally-reader-${randomUUID()}` });
   const records: TopicRecord[] = [];
@@ -41,6 +45,7 @@ export async function readToEnd(
           if (offset >= from && offset < end) records.push({ partition: batch.partition, message });
         }
         if (BigInt(batch.lastOffset()) + 1n >= end) remaining.delete(batch.partition);
+        onProgress?.(records.length, total);
         if (remaining.size === 0) resolve();
         return Promise.resolve();
       },

@@ -1,33 +1,39 @@
-import { listDeadLetters } from '@tally/kafka';
+import { dlqTopicName, listDeadLetters } from '@tally/kafka';
 import { z } from 'zod';
 import { parseCommandArgs } from './args.ts';
+import { withCliDb } from './cli-db.ts';
 import type { Command } from './command.ts';
 import { cliKafka } from './kafka-client.ts';
+import { pgRedriveLedger } from './redrive-ledger.ts';
 
 const args = z.object({
   json: z.boolean().default(false),
   positionals: z.tuple([z.string().min(1)], { error: 'expected the source topic, e.g. traffic.samples.v1' }),
 });
 
-/** `tally dlq list <topic> [--json]`: what sits in a topic's dead-letter topic, and why. */
+/** `tally dlq list <topic> [--json]`: what sits in a topic's dead-letter topic, why, and whether it was re-driven. */
 export const dlqList: Command = {
   path: ['dlq', 'list'],
   usage: 'tally dlq list <source-topic> [--json]',
-  summary: "list a topic's dead letters with their reason and origin",
+  summary: "list a topic's dead letters with their reason, origin and whether they were re-driven",
   async run(argv, io) {
     const options = parseCommandArgs(argv, { json: { type: 'boolean' } }, args);
     const [topic] = options.positionals;
     const letters = await listDeadLetters(cliKafka(io.env), topic);
+    const done = await withCliDb(io.env, (pool) => pgRedriveLedger(pool).redriven(dlqTopicName(topic)));
+    const rows = letters.map((letter) => ({ ...letter, redriven: done.has(`${letter.partition}@${letter.offset}`) }));
     if (options.json) {
-      io.out(`${JSON.stringify(letters, null, 2)}\n`);
+      io.out(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
     }
-    for (const letter of letters) {
+    io.out('partition\toffset\ttime\tsource\terror class\tre-driven\tkey\treason\n');
+    for (const row of rows) {
       io.out(
-        `${letter.offset}\t${letter.time}\t${letter.source}\t${letter.errorClass}\t${letter.key ?? ''}\t${letter.errorMessage}\n`,
+        `${row.partition}\t${row.offset}\t${row.time}\t${row.source}\t${row.errorClass}\t${row.redriven ? 'yes' : 'no'}\t${row.key ?? ''}\t${row.errorMessage}\n`,
       );
     }
-    io.err(`${letters.length} dead letters for ${topic}\n`);
+    const waiting = rows.filter((row) => !row.redriven).length;
+    io.err(`${rows.length} dead letters for ${topic}, ${waiting} not re-driven\n`);
     return 0;
   },
 };

@@ -5,19 +5,24 @@ import type { Command } from './command.ts';
 import { dispatch } from './dispatch.ts';
 import { dlqList } from './dlq-list.ts';
 import { dlqRedrive } from './dlq-redrive.ts';
+import { dlqShow } from './dlq-show.ts';
 import { invoicesExport } from './invoices-export.ts';
 import { lag } from './lag.ts';
 import { lateList } from './late-list.ts';
 import { lateReplay } from './late-replay.ts';
 import { pricesPublish } from './prices-publish.ts';
 import { replay } from './replay.ts';
+import { topicsApply, topicsVerify } from './topics-check.ts';
 
 const commands: readonly Command[] = [
   pricesPublish,
   invoicesExport,
   dlqList,
+  dlqShow,
   dlqRedrive,
   lag,
+  topicsVerify,
+  topicsApply,
   replay,
   lateList,
   lateReplay,

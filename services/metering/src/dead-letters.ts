@@ -4,21 +4,28 @@ import type { RejectedSample } from './meter-batch.ts';
 
 /**
  * Dead letters for samples the core rejected. A sample still in this batch keeps its original bytes; one that
- * waited in the pending table has no bytes left, so its JSON stands in (offset -1 marks it as reconstructed).
+ * waited in the pending table has no bytes left, so it is encoded again with the topic's own codec (Avro in the
+ * registry wire format), so that `tally dlq show` decodes it and a redrive feeds it back like any sample. Offset -1
+ * marks it as reconstructed.
  */
-export function deadLettersOf(
+export async function deadLettersOf(
   rejected: readonly RejectedSample[],
   rawBySample: ReadonlyMap<TrafficSample, RawRecord>,
   source: { topic: string; partition: number },
-): DeadLetter[] {
-  return rejected.map(({ sample, reason }) => ({
-    record: rawBySample.get(sample) ?? {
-      topic: source.topic,
-      partition: source.partition,
-      offset: '-1',
-      key: Buffer.from(sample.instanceId),
-      value: Buffer.from(JSON.stringify(sample)),
-    },
-    error: poison('InvalidSample', reason),
-  }));
+  encode: (sample: TrafficSample) => Promise<Buffer>,
+): Promise<DeadLetter[]> {
+  const letters: DeadLetter[] = [];
+  for (const { sample, reason } of rejected) {
+    letters.push({
+      record: rawBySample.get(sample) ?? {
+        topic: source.topic,
+        partition: source.partition,
+        offset: '-1',
+        key: Buffer.from(sample.instanceId),
+        value: await encode(sample),
+      },
+      error: poison('InvalidSample', reason),
+    });
+  }
+  return letters;
 }

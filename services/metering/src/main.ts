@@ -97,6 +97,8 @@ const trafficConsumer = await runConsumer(
   consumerDeps,
 );
 
+// Samples that waited in the pending table are dead-lettered in the topic's own encoding (see dead-letters.ts).
+const samplesCodec = valueCodec(registry, samplesTopic);
 const background = new AbortController();
 const publisher = runOutboxPublisher(
   {
@@ -120,10 +122,12 @@ const flusher = runPendingFlusher(
     log,
     meter: {
       ...meter,
-      deadLetter: (rejected) =>
+      deadLetter: async (rejected) =>
         sendDeadLetters(
           producer,
-          deadLettersOf(rejected, new Map(), { topic: samplesTopic.spec.name, partition: -1 }),
+          await deadLettersOf(rejected, new Map(), { topic: samplesTopic.spec.name, partition: -1 }, (sample) =>
+            samplesCodec.encode(sample),
+          ),
           SERVICE,
           new Date(clock()),
         ),

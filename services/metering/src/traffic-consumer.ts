@@ -80,10 +80,10 @@ export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSp
           now,
           {
             ...options.meter,
-            deadLetter: (rejected) =>
+            deadLetter: async (rejected) =>
               sendDeadLetters(
                 options.producer,
-                deadLettersOf(rejected, rawBySample, ref),
+                await deadLettersOf(rejected, rawBySample, ref, (sample) => options.codec.encode(sample)),
                 options.service,
                 new Date(now),
               ),
