@@ -32,8 +32,15 @@ export interface RawRecord {
   headers?: IHeaders;
 }
 
+/** A message for a dead-letter topic. */
+export interface DeadLetterMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
 /** The dead-letter message for a record: original key, bytes and headers, plus why and where from. */
-export function deadLetterMessage(record: RawRecord, error: unknown, service: string, now: Date) {
+export function deadLetterMessage(record: RawRecord, error: unknown, service: string, now: Date): DeadLetterMessage {
   const errorClass = isPoison(error) ? error.errorClass : error instanceof Error ? error.name : 'Error';
   const message = error instanceof Error ? error.message : String(error);
   return {
@@ -51,8 +58,6 @@ export function deadLetterMessage(record: RawRecord, error: unknown, service: st
     },
   };
 }
-
-export type DeadLetterMessage = ReturnType<typeof deadLetterMessage>;
 
 /**
  * A dead letter that fits `budget` bytes. No record may vanish without trace because it is too large, so what
@@ -72,9 +77,9 @@ export function fitDeadLetter(message: DeadLetterMessage, budget: number): DeadL
     headers: { ...message.headers, [deadLetterHeaders.valueTruncated]: String(valueBytes) },
   };
   if (messageBytes(withoutValue) <= budget) return withoutValue;
-  const ours = Object.fromEntries(
+  const ours: IHeaders = Object.fromEntries(
     Object.entries(withoutValue.headers).filter(([name]) => name.startsWith('tally.')),
-  ) as DeadLetterMessage['headers'];
+  );
   const dropped = headersBytes(withoutValue.headers) - headersBytes(ours);
   const withoutHeaders: DeadLetterMessage = {
     ...withoutValue,

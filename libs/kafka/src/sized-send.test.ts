@@ -3,7 +3,12 @@ import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { isTooLarge, sendSized, type TopicMessage } from './sized-send.ts';
 
-const { KafkaJSNonRetriableError, KafkaJSProtocolError } = kafkajs;
+const { KafkaJSProtocolError } = kafkajs;
+/** kafkajs's typings omit the second argument its retrier passes (the cause). */
+const KafkaJSNonRetriableError = kafkajs.KafkaJSNonRetriableError as unknown as new (
+  error: Error,
+  options: { cause: Error },
+) => Error;
 
 /** A producer that records what it is asked to send and refuses batches the way a broker with `limit` would. */
 function fakeProducer(limit: number) {

@@ -11,6 +11,11 @@ const HOUR_MS = 3_600_000;
 export const billingEnv = connectionEnv.extend({
   /** Billing's tables live here; its own schema by default, since the outbox table is per schema. */
   DB_SCHEMA: z.string().min(1).default('billing'),
+  /**
+   * Where metering's outbox lives (same database): the finalizer waits while usage.hourly rows are unsent there and
+   * refuses while any is parked. Billing's own schema when unset (the demo and tests share one schema).
+   */
+  BILLING_METERING_SCHEMA: z.string().min(1).optional(),
   DB_POOL_MAX: z.coerce.number().int().positive().default(8),
   /** Apply pending migrations at start-up (they are idempotent and serialized by a lock). */
   BILLING_MIGRATE: z.enum(['true', 'false']).default('true'),

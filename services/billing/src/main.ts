@@ -25,7 +25,7 @@ import { createLogger } from '@tally/log';
 import { account, billingHourly, payment, usageHourly } from '@tally/records';
 import { Counter } from 'prom-client';
 import { accountConsumerSpec } from './account-consumer.ts';
-import { caughtUp } from './caught-up.ts';
+import { finalizeGate } from './caught-up.ts';
 import { billingEnv, graceMs } from './config.ts';
 import { runInvoiceLoop } from './invoice-loops.ts';
 import { paymentConsumerSpec } from './payment-consumer.ts';
@@ -135,6 +135,7 @@ const publisher = runOutboxPublisher(
     pool,
     producer,
     log,
+    registry: metrics.registry,
     codecs: new Map<string, ValueCodec<unknown>>([
       [hourlyTopic.spec.name, valueCodec(registry, hourlyTopic) as ValueCodec<unknown>],
     ]),
@@ -153,12 +154,19 @@ const invoiceLoop = runInvoiceLoop(
       adjustmentMonths: config.BILLING_ADJUSTMENT_MONTHS,
       batchSize: config.BILLING_INVOICE_BATCH,
       clock,
-      caughtUp: () =>
-        caughtUp(admin, pool, [
+      caughtUp: finalizeGate({
+        admin,
+        db: pool,
+        groups: [
           { groupId: group('-prices'), topic: pricesTopic.spec.name },
           { groupId: group('-accounts'), topic: accountsTopic.spec.name },
           { groupId: group(''), topic: usageTopic.spec.name },
-        ]),
+        ],
+        meteringSchema: config.BILLING_METERING_SCHEMA ?? config.DB_SCHEMA,
+        usageTopic: usageTopic.spec.name,
+        log,
+        registry: metrics.registry,
+      }),
       log,
     },
     refreshIdleMs: config.BILLING_DRAFT_REFRESH_MS,

@@ -3,5 +3,13 @@ export { billingEnv, graceMs, type BillingConfig } from './config.ts';
 export { finalizeDue, type FinalizerOptions, type FinalizeOutcome } from './finalizer.ts';
 export { refreshAllDirtyDrafts, refreshDirtyDrafts, type DraftRefreshOptions } from './draft-refresher.ts';
 export { loadFinalizedOfMonth, type FinalizedInvoice } from './invoice-table.ts';
-export { caughtUp, type GroupTopic } from './caught-up.ts';
+export {
+  caughtUp,
+  finalizeGate,
+  finalizeReadiness,
+  usageBacklog,
+  type FinalizeReadiness,
+  type GroupTopic,
+  type UsageBacklog,
+} from './caught-up.ts';
 export { invoiceCsv, invoicesJson } from './invoice-export.ts';
