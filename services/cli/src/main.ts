@@ -12,6 +12,7 @@ import { lateList } from './late-list.ts';
 import { lateReplay } from './late-replay.ts';
 import { pricesPublish } from './prices-publish.ts';
 import { replay } from './replay.ts';
+import { status } from './status.ts';
 import { topicsApply, topicsVerify } from './topics-check.ts';
 
 const commands: readonly Command[] = [
@@ -23,6 +24,7 @@ const commands: readonly Command[] = [
   lag,
   topicsVerify,
   topicsApply,
+  status,
   replay,
   lateList,
   lateReplay,
