@@ -33,7 +33,8 @@ const samples: TopicSpec = { name: `test.${run}.samples`, partitions: 2, cleanup
 const instances: TopicSpec = { name: `test.${run}.instances`, partitions: 1, cleanupPolicy: 'compact', key: 'k' };
 const group = `${run}-metering`;
 const MINUTE = 60_000;
-const BASE = Date.UTC(2026, 0, 1);
+// Recent stamps: a delete topic's retention never removes them during the test.
+const BASE = Math.floor(Date.now() / MINUTE) * MINUTE - 30 * MINUTE;
 const PER_PARTITION = 10;
 
 let db: TestDatabase;
