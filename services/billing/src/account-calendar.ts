@@ -33,6 +33,8 @@ export class AccountCalendar {
   readonly #closed: ClosedMonth[];
   readonly #byMonth: Map<string, ClosedMonth>;
   readonly #now: { readonly timeZone: string; readonly currency: string };
+  #lastHit: MonthSettings | undefined;
+  readonly #settings = new Map<string, MonthSettings>();
 
   constructor(closed: Iterable<ClosedMonth>, now: { readonly timeZone: string; readonly currency: string }) {
     this.#byMonth = new Map();
@@ -46,8 +48,16 @@ export class AccountCalendar {
     return this.#closed[this.#closed.length - 1];
   }
 
-  /** The month an hour (its start) is billed in. */
+  /** The month an hour (its start) is billed in. Hours in the same month as the last one asked cost no zone lookup. */
   monthOf(hourStart: number): string {
+    const hit = this.#lastHit;
+    if (hit !== undefined && hourStart >= hit.start && hourStart < hit.end) return hit.month;
+    const month = this.#monthOf(hourStart);
+    this.#lastHit = this.settings(month);
+    return month;
+  }
+
+  #monthOf(hourStart: number): string {
     const i = this.#closed.findIndex((c) => c.periodEnd > hourStart);
     const next = i === -1 ? undefined : this.#closed[i]!;
     if (next !== undefined && hourStart >= next.periodStart) return next.month;
@@ -58,6 +68,15 @@ export class AccountCalendar {
 
   /** A month's instants and settings. */
   settings(month: string): MonthSettings {
+    let settings = this.#settings.get(month);
+    if (settings === undefined) {
+      settings = this.#compute(month);
+      this.#settings.set(month, settings);
+    }
+    return settings;
+  }
+
+  #compute(month: string): MonthSettings {
     const closed = this.#byMonth.get(month);
     if (closed !== undefined) {
       return {

@@ -1,40 +1,66 @@
 import type { Queryable } from '@tally/db';
-import { monthPeriod } from './billing-month.ts';
-import { adjustmentWindowStart, lastFinalizedMonth, type AccountBillingState } from './invoice-plan.ts';
-import { loadFinalizedOfAccounts } from './invoice-table.ts';
+import {
+  accountCalendar,
+  adjustmentWindowStart,
+  monthsToBuild,
+  planFromGroups,
+  type AccountPlanInput,
+  type MonthGroups,
+  type PlannedInvoice,
+} from './invoice-plan.ts';
+import { loadBilledEntries, loadFinalizedOfAccount } from './invoice-table.ts';
+import { MissingPriceError } from './missing-price-error.ts';
+import { UsageGroupAccumulator } from './month-usage.ts';
 import type { PriceSource } from './price-book.ts';
 import { loadAccounts } from './reference-tables.ts';
-import { loadUsageOfAccounts } from './usage-table.ts';
+import { forEachUsageOfAccount, loadUsageHoursOfAccount } from './usage-table.ts';
+
+export interface AccountPlanOptions {
+  readonly prices: PriceSource;
+  readonly adjustmentMonths: number;
+  /** Hours of usage per query when a month is streamed (memory: instances × this many rows at a time). */
+  readonly chunkHours?: number;
+}
 
 /**
- * Loads what planInvoices needs for each account, in three queries whatever the number of accounts. Accounts not
- * known yet (no accounts record) are absent from the result: their usage waits.
+ * Plans one account's invoices from the stored state, within bounded memory: the account's finalized invoices (a few
+ * per year), the hours it has usage in, then each month it builds streamed in chunks into its usage groups (only
+ * the groups are kept). Never the account's whole usage history, never several accounts at once. undefined when
+ * the account is not known yet (its usage waits).
+ *
+ * @example
+ * const plans = await planAccount(client, 'acct-1', { prices, adjustmentMonths: 3 });
  */
-export async function loadAccountStates(
+export async function planAccount(
   db: Queryable,
-  accountIds: readonly string[],
-  prices: PriceSource,
-  adjustmentMonths: number,
-): Promise<Map<string, AccountBillingState>> {
-  const accounts = await loadAccounts(db, accountIds);
-  const known = accountIds.filter((id) => accounts.has(id));
-  const finalized = await loadFinalizedOfAccounts(db, known);
-  const from = new Map<string, number | undefined>();
-  for (const id of known) {
-    const account = accounts.get(id)!;
-    const windowStart = adjustmentWindowStart(lastFinalizedMonth(finalized.get(id) ?? []), adjustmentMonths);
-    from.set(id, windowStart === undefined ? undefined : monthPeriod(windowStart, account.timeZone).start);
+  accountId: string,
+  options: AccountPlanOptions,
+): Promise<PlannedInvoice[] | undefined> {
+  const account = (await loadAccounts(db, [accountId])).get(accountId);
+  if (account === undefined) return undefined;
+  const finalized = await loadFinalizedOfAccount(db, accountId);
+  const partial = { account, finalized: finalized.regular };
+  const last = accountCalendar(partial).lastClosed;
+  const windowStart = adjustmentWindowStart(last?.month, options.adjustmentMonths);
+  const input: AccountPlanInput = {
+    ...partial,
+    adjustmentInvoices: finalized.adjustment,
+    billedEntries: await loadBilledEntries(db, accountId, windowStart),
+    prices: options.prices,
+    adjustmentMonths: options.adjustmentMonths,
+  };
+  const from = windowStart === undefined ? undefined : accountCalendar(partial).settings(windowStart).start;
+  const months = monthsToBuild(input, await loadUsageHoursOfAccount(db, accountId, from));
+  const groups = new Map<string, MonthGroups>();
+  for (const month of months) {
+    const acc = new UsageGroupAccumulator(accountId, month.currency, month, options.prices);
+    try {
+      await forEachUsageOfAccount(db, accountId, month, (record) => acc.add(record), options.chunkHours);
+      groups.set(month.month, acc.groups());
+    } catch (error) {
+      if (!(error instanceof MissingPriceError)) throw error;
+      groups.set(month.month, error); // a SKU without a price: the month waits (README, "Missing prices")
+    }
   }
-  const usage = await loadUsageOfAccounts(db, from);
-  const states = new Map<string, AccountBillingState>();
-  for (const id of known) {
-    states.set(id, {
-      account: accounts.get(id)!,
-      finalized: finalized.get(id) ?? [],
-      usage: usage.get(id) ?? [],
-      prices,
-      adjustmentMonths,
-    });
-  }
-  return states;
+  return planFromGroups(input, months, groups);
 }

@@ -1,10 +1,9 @@
 import { inTransaction, type Pool } from '@tally/db';
 import type { Logger } from '@tally/log';
-import { loadAccountStates } from './account-state.ts';
+import { planAccount } from './account-state.ts';
 import { monthPeriod } from './billing-month.ts';
 import { lockInvoices, markDirty } from './dirty-accounts.ts';
 import { refreshAllDirtyDrafts } from './draft-refresher.ts';
-import { planInvoices } from './invoice-plan.ts';
 import { nextInvoiceNumber, storeFinalized } from './invoice-table.ts';
 import { loadPriceBook } from './reference-tables.ts';
 
@@ -62,25 +61,33 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
     finalized += await inTransaction(pool, async (client) => {
       await lockInvoices(client);
       const prices = await loadPriceBook(client);
-      const ids = [...new Set(chunk.map((c) => c.accountId))];
-      const states = new Map(await loadAccountStates(client, ids, prices, options.adjustmentMonths));
       let done = 0;
+      // One account at a time: planAccount holds one account's months, never the chunk's usage.
       for (const { accountId, month } of chunk) {
-        const state = states.get(accountId);
-        if (state === undefined || blockedAccounts.has(accountId)) continue;
-        const next = planInvoices(state)[0];
-        if (next === undefined || next.month !== month) continue; // an earlier month opened meanwhile: next pass
-        if (next.invoice === undefined) {
+        if (blockedAccounts.has(accountId)) continue;
+        const plans = await planAccount(client, accountId, { prices, adjustmentMonths: options.adjustmentMonths });
+        const first = plans?.[0];
+        if (first === undefined || first.month !== month) continue; // an earlier month opened meanwhile: next pass
+        // The month's regular invoice and its adjustment invoices in other currencies are finalized together.
+        const due = plans!.filter((p) => p.month === month);
+        const problem = due.find((p) => p.invoice === undefined)?.problem;
+        if (problem !== undefined) {
           blockedAccounts.add(accountId);
-          options.log.warn({ accountId, month, reason: String(next.problem) }, 'invoice due but cannot be built yet');
+          options.log.warn({ accountId, month, reason: String(problem) }, 'invoice due but cannot be built yet');
           continue;
         }
-        const number = await nextInvoiceNumber(client, options.issuer, options.numberPrefix, Number(month.slice(0, 4)));
-        await storeFinalized(client, next.invoice, options.issuer, number, new Date(now));
-        states.set(accountId, { ...state, finalized: [...state.finalized, next.invoice] });
-        done += 1;
+        for (const plan of due) {
+          if (plan.invoice === undefined) continue;
+          const year = Number(month.slice(0, 4));
+          const number = await nextInvoiceNumber(client, options.issuer, options.numberPrefix, year);
+          await storeFinalized(client, plan, options.issuer, number, new Date(now));
+          done += 1;
+        }
       }
-      await markDirty(client, ids);
+      await markDirty(
+        client,
+        chunk.map((c) => c.accountId),
+      );
       return done;
     });
   }
@@ -90,9 +97,9 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
 /** Draft months due at `cutoff` (their end in the account's time zone is at or before it), by month then account. */
 async function dueDrafts(pool: Pool, cutoff: number): Promise<Candidate[]> {
   const result = await pool.query<{ account_id: string; month: string; time_zone: string }>(
-    `SELECT i.account_id, i.month, a.record->>'timeZone' AS time_zone
+    `SELECT DISTINCT i.account_id COLLATE "C" AS account_id, i.month, a.record->>'timeZone' AS time_zone
      FROM invoices i JOIN billing_accounts a USING (account_id)
-     WHERE i.status = 'draft' ORDER BY i.month, i.account_id COLLATE "C"`,
+     WHERE i.status = 'draft' ORDER BY i.month, 1`,
   );
   const ends = new Map<string, number>();
   const due: Candidate[] = [];

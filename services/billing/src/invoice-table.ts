@@ -2,7 +2,8 @@ import type { Queryable } from '@tally/db';
 import { invoiceHash } from './invoice-hash.ts';
 import type { InvoiceDraft } from './invoice.ts';
 import { formatInvoiceNumber } from './invoice-number.ts';
-import type { PlannedInvoice } from './invoice-plan.ts';
+import type { InvoiceKind, PlannedInvoice } from './invoice-plan.ts';
+import type { PriceEntry } from '@tally/records';
 
 /** A finalized invoice as stored: the document, its number and hash. */
 export interface FinalizedInvoice {
@@ -15,43 +16,67 @@ export interface FinalizedInvoice {
   readonly content: InvoiceDraft;
 }
 
-/** The finalized invoices of each given account (every given account is a key, maybe with an empty list). */
-export async function loadFinalizedOfAccounts(
-  db: Queryable,
-  accountIds: readonly string[],
-): Promise<Map<string, InvoiceDraft[]>> {
-  const byAccount = new Map<string, InvoiceDraft[]>(accountIds.map((id) => [id, []]));
-  if (accountIds.length === 0) return byAccount;
-  const result = await db.query<{ account_id: string; content: InvoiceDraft }>(
-    `SELECT account_id, content FROM invoices WHERE status = 'finalized' AND account_id = ANY($1::text[])`,
-    [accountIds],
+/** An account's finalized invoices, regular (they close their months) and adjustment ones. */
+export interface FinalizedOfAccount {
+  readonly regular: InvoiceDraft[];
+  readonly adjustment: InvoiceDraft[];
+}
+
+/** The finalized invoices of one account: a few per year, the frame of every plan. */
+export async function loadFinalizedOfAccount(db: Queryable, accountId: string): Promise<FinalizedOfAccount> {
+  const result = await db.query<{ kind: InvoiceKind; content: InvoiceDraft }>(
+    `SELECT kind, content FROM invoices WHERE status = 'finalized' AND account_id = $1`,
+    [accountId],
   );
-  for (const row of result.rows) byAccount.get(row.account_id)?.push(row.content);
-  return byAccount;
+  const finalized: FinalizedOfAccount = { regular: [], adjustment: [] };
+  for (const row of result.rows) finalized[row.kind].push(row.content);
+  return finalized;
+}
+
+/** The price entries an account's closed months were billed with (from `fromMonth` on), per month and key. */
+export async function loadBilledEntries(
+  db: Queryable,
+  accountId: string,
+  fromMonth: string | undefined,
+): Promise<Map<string, Map<string, PriceEntry>>> {
+  const result = await db.query<{ month: string; price_entry_key: string; entry: PriceEntry }>(
+    `SELECT month, price_entry_key, entry FROM billing_billed_entries WHERE account_id = $1 AND month >= $2`,
+    [accountId, fromMonth ?? ''],
+  );
+  const byMonth = new Map<string, Map<string, PriceEntry>>();
+  for (const row of result.rows) {
+    const entries = byMonth.get(row.month) ?? new Map<string, PriceEntry>();
+    entries.set(row.price_entry_key, row.entry);
+    byMonth.set(row.month, entries);
+  }
+  return byMonth;
 }
 
 /**
- * Replaces an account's drafts with the planned ones: upserts each open month (content and hash, or the problem
- * that keeps it from being built) and deletes drafts of months no longer open. Finalized rows are never touched:
- * the upsert skips them, and the database would refuse anyway.
+ * Replaces an account's drafts with the planned ones: upserts each planned invoice (content and hash, or the problem
+ * that keeps it from being built) and deletes drafts no longer planned. Finalized rows are never touched: the upsert
+ * skips them, and the database would refuse anyway.
  */
 export async function storeDrafts(db: Queryable, accountId: string, plans: readonly PlannedInvoice[]): Promise<void> {
-  await db.query(`DELETE FROM invoices WHERE account_id = $1 AND status = 'draft' AND NOT (month = ANY($2::text[]))`, [
-    accountId,
-    plans.map((p) => p.month),
-  ]);
+  await db.query(
+    `DELETE FROM invoices i WHERE i.account_id = $1 AND i.status = 'draft'
+       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS p(month, currency)
+                       WHERE p.month = i.month AND p.currency = i.currency)`,
+    [accountId, plans.map((p) => p.month), plans.map((p) => p.currency)],
+  );
   for (const plan of plans) {
     const invoice = plan.invoice;
     await db.query(
-      `INSERT INTO invoices (account_id, month, status, currency, total, content, content_hash, problem, updated_at)
-       VALUES ($1, $2, 'draft', $3, $4, $5, $6, $7, now())
-       ON CONFLICT (account_id, month) DO UPDATE SET currency = EXCLUDED.currency, total = EXCLUDED.total,
+      `INSERT INTO invoices (account_id, month, currency, kind, status, total, content, content_hash, problem, updated_at)
+       VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, now())
+       ON CONFLICT (account_id, month, currency) DO UPDATE SET kind = EXCLUDED.kind, total = EXCLUDED.total,
          content = EXCLUDED.content, content_hash = EXCLUDED.content_hash, problem = EXCLUDED.problem, updated_at = now()
        WHERE invoices.status = 'draft'`,
       [
         accountId,
         plan.month,
-        invoice?.currency ?? null,
+        plan.currency,
+        plan.kind,
         invoice?.total ?? null,
         invoice === undefined ? null : JSON.stringify(invoice),
         invoice === undefined ? null : invoiceHash(invoice),
@@ -75,32 +100,47 @@ export async function nextInvoiceNumber(db: Queryable, issuer: string, prefix: s
   return formatInvoiceNumber(prefix, year, Number(result.rows[0]!.last));
 }
 
-/** Stores an invoice as finalized (from draft, or directly when no draft row exists yet). */
+/**
+ * Stores an invoice as finalized (from draft, or directly when no draft row exists yet), with the price entries its
+ * lines were billed with (first writer per account, month and key wins: the entry a month was first billed with).
+ */
 export async function storeFinalized(
   db: Queryable,
-  invoice: InvoiceDraft,
+  plan: Extract<PlannedInvoice, { invoice: InvoiceDraft }>,
   issuer: string,
   number: string,
   finalizedAt: Date,
 ): Promise<void> {
+  const { invoice } = plan;
   await db.query(
-    `INSERT INTO invoices (account_id, month, status, issuer, number, currency, total, content, content_hash, problem,
-                           finalized_at, updated_at)
-     VALUES ($1, $2, 'finalized', $3, $4, $5, $6, $7, $8, NULL, $9, now())
-     ON CONFLICT (account_id, month) DO UPDATE SET status = 'finalized', issuer = EXCLUDED.issuer,
-       number = EXCLUDED.number, currency = EXCLUDED.currency, total = EXCLUDED.total, content = EXCLUDED.content,
+    `INSERT INTO invoices (account_id, month, currency, kind, status, issuer, number, total, content, content_hash,
+                           problem, finalized_at, updated_at)
+     VALUES ($1, $2, $3, $4, 'finalized', $5, $6, $7, $8, $9, NULL, $10, now())
+     ON CONFLICT (account_id, month, currency) DO UPDATE SET status = 'finalized', kind = EXCLUDED.kind,
+       issuer = EXCLUDED.issuer, number = EXCLUDED.number, total = EXCLUDED.total, content = EXCLUDED.content,
        content_hash = EXCLUDED.content_hash, problem = NULL, finalized_at = EXCLUDED.finalized_at, updated_at = now()`,
     [
       invoice.accountId,
       invoice.month,
+      invoice.currency,
+      plan.kind,
       issuer,
       number,
-      invoice.currency,
       invoice.total,
       JSON.stringify(invoice),
       invoiceHash(invoice),
       finalizedAt,
     ],
+  );
+  const rows = [...plan.entries].flatMap(([month, entries]) =>
+    [...entries].map(([key, entry]) => ({ month, key, entry })),
+  );
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO billing_billed_entries (account_id, month, price_entry_key, entry)
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::jsonb[])
+     ON CONFLICT DO NOTHING`,
+    [invoice.accountId, rows.map((r) => r.month), rows.map((r) => r.key), rows.map((r) => JSON.stringify(r.entry))],
   );
 }
 

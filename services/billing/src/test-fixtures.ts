@@ -1,5 +1,7 @@
 // Shared builders for the billing unit tests (not exported from the package).
 import type { Account, PriceEntry, PricingModel, UsageHourly } from '@tally/records';
+import type { InvoiceDraft } from './invoice.ts';
+import type { PlannedInvoice } from './invoice-plan.ts';
 
 export const at = (iso: string): number => Date.parse(iso);
 
@@ -38,4 +40,28 @@ export function usage(overrides: Partial<UsageHourly> & Pick<UsageHourly, 'hourS
     version: 1,
     ...overrides,
   };
+}
+
+/** What the finalizer stores, in memory: finalized regular and adjustment invoices and the entries they billed. */
+export interface FinalizedBook {
+  regular: InvoiceDraft[];
+  adjustment: InvoiceDraft[];
+  billedEntries: Map<string, Map<string, PriceEntry>>;
+}
+
+export const emptyBook = (): FinalizedBook => ({ regular: [], adjustment: [], billedEntries: new Map() });
+
+/** Finalizes the first planned month as finalizer.ts does (its regular and adjustment invoices); returns it. */
+export function finalizeFirst(book: FinalizedBook, plans: readonly PlannedInvoice[]): string | undefined {
+  const month = plans[0]?.month;
+  for (const plan of plans.filter((p) => p.month === month)) {
+    if (plan.invoice === undefined) throw plan.problem;
+    (plan.kind === 'regular' ? book.regular : book.adjustment).push(plan.invoice);
+    for (const [m, entries] of plan.entries) {
+      const stored = book.billedEntries.get(m) ?? new Map<string, PriceEntry>();
+      for (const [key, e] of entries) if (!stored.has(key)) stored.set(key, e);
+      book.billedEntries.set(m, stored);
+    }
+  }
+  return month;
 }

@@ -80,3 +80,38 @@ export async function loadUsageOfAccounts(
   for (const row of result.rows) usage.get(row.account_id)?.push(row.record);
   return usage;
 }
+
+/** The distinct hours an account has usage in, from an instant on (undefined: all), ascending. */
+export async function loadUsageHoursOfAccount(
+  db: Queryable,
+  accountId: string,
+  from: number | undefined,
+): Promise<number[]> {
+  const result = await db.query<{ hour_start: string }>(
+    `SELECT DISTINCT hour_start FROM billing_usage WHERE account_id = $1 AND hour_start >= $2 ORDER BY hour_start`,
+    [accountId, from ?? Number.MIN_SAFE_INTEGER],
+  );
+  return result.rows.map((row) => Number(row.hour_start));
+}
+
+/**
+ * Streams an account's usage in [start, end) to `each`, `chunkHours` hours per query, so only one chunk is held at a
+ * time (a month of 500 instances is 372 000 rows). The `counted` slots are left out: billing never reads them.
+ */
+export async function forEachUsageOfAccount(
+  db: Queryable,
+  accountId: string,
+  period: { readonly start: number; readonly end: number },
+  each: (record: UsageHourly) => void,
+  chunkHours = 24,
+): Promise<void> {
+  const step = chunkHours * 3_600_000;
+  for (let from = period.start; from < period.end; from += step) {
+    const result = await db.query<{ record: UsageHourly }>(
+      `SELECT record - 'counted' AS record FROM billing_usage
+       WHERE account_id = $1 AND hour_start >= $2 AND hour_start < $3`,
+      [accountId, from, Math.min(from + step, period.end)],
+    );
+    for (const row of result.rows) each(row.record);
+  }
+}
