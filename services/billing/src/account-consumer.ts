@@ -1,10 +1,9 @@
 import { assertCurrency } from '@tally/money';
-import { advanceOffset, inTransaction, loadOffsets } from '@tally/db';
-import type { ConsumedRecord, ConsumerSpec } from '@tally/kafka';
+import { transactionalConsumerSpec, type ConsumedRecord, type ConsumerSpec } from '@tally/kafka';
 import type { Account } from '@tally/records';
 import { tryMap } from '@tally/stream';
 import { assertTimeZone } from './billing-month.ts';
-import { toDeadLetters, type BillingConsumerOptions } from './consumer-context.ts';
+import { consumerBasics, toDeadLetters, type BillingConsumerOptions } from './consumer-context.ts';
 import { markDirty } from './dirty-accounts.ts';
 import { lockAccountHours } from './hourly-locks.ts';
 import { pendingAccountHours, refreshAccountHours } from './hourly-refresh.ts';
@@ -20,38 +19,29 @@ export interface AccountConsumerOptions extends BillingConsumerOptions<Account> 
  * account's arrival or change recomputes its parked account-hours and marks its drafts.
  */
 export function accountConsumerSpec(options: AccountConsumerOptions): ConsumerSpec<Account, Account> {
-  const { pool, groupId } = options;
-  return {
-    service: options.service,
-    groupId,
-    topic: options.topic,
-    codec: options.codec,
-    sessionTimeoutMs: options.sessionTimeoutMs,
-    maxBytesPerPartition: options.maxBytesPerPartition,
-    loadOffsets: (topic) => loadOffsets(pool, groupId, topic),
+  return transactionalConsumerSpec({
+    ...consumerBasics(options),
     pipeline: (context) =>
       tryMap((record: ConsumedRecord<Account>) => {
         assertCurrency(record.value.currency);
         assertTimeZone(record.value.timeZone);
         return record.value;
       }, toDeadLetters<Account>(context)),
-    commit: (results, offsets) =>
-      inTransaction(pool, async (client) => {
-        if (results.length > 0) {
-          const ids = [...new Set(results.map((a) => a.accountId))];
-          await lockAccountHours(client, ids);
-          await upsertAccounts(client, results);
-          const pending = await pendingAccountHours(client, ids);
-          if (pending.length > 0) {
-            await refreshAccountHours(client, pending, {
-              topic: options.billingHourlyTopic,
-              prices: await loadPriceBook(client),
-              clock: options.clock,
-            });
-          }
-          await markDirty(client, ids);
+    apply: async (client, results) => {
+      if (results.length > 0) {
+        const ids = [...new Set(results.map((a) => a.accountId))];
+        await lockAccountHours(client, ids);
+        await upsertAccounts(client, results);
+        const pending = await pendingAccountHours(client, ids);
+        if (pending.length > 0) {
+          await refreshAccountHours(client, pending, {
+            topic: options.billingHourlyTopic,
+            prices: await loadPriceBook(client),
+            clock: options.clock,
+          });
         }
-        await advanceOffset(client, groupId, offsets.topic, offsets.partition, offsets.from, offsets.to);
-      }),
-  };
+        await markDirty(client, ids);
+      }
+    },
+  });
 }

@@ -13,6 +13,12 @@ export interface BillingConsumerOptions<T> {
   readonly maxBytesPerPartition: number;
 }
 
+/** The fields every billing consumer passes to `transactionalConsumerSpec` unchanged. */
+export function consumerBasics<T>(options: BillingConsumerOptions<T>) {
+  const { service, groupId, topic, codec, pool, sessionTimeoutMs, maxBytesPerPartition } = options;
+  return { service, groupId, topic, codec, pool, sessionTimeoutMs, maxBytesPerPartition };
+}
+
 /** The sink for tryMap failures: the record goes to the dead-letter topic as poison of the error's class. */
 export function toDeadLetters<T>(context: PipelineContext): SideOutput<Failure<ConsumedRecord<T>>> {
   return {

@@ -1,8 +1,6 @@
-import { advanceOffset, inTransaction, loadOffsets } from '@tally/db';
-import type { ConsumedRecord, ConsumerSpec } from '@tally/kafka';
+import { transactionalConsumerSpec, type ConsumerSpec } from '@tally/kafka';
 import type { UsageHourly } from '@tally/records';
-import { map } from '@tally/stream';
-import type { BillingConsumerOptions } from './consumer-context.ts';
+import { consumerBasics, type BillingConsumerOptions } from './consumer-context.ts';
 import { markDirty } from './dirty-accounts.ts';
 import { refreshAccountHours, type AccountHourKey } from './hourly-refresh.ts';
 import { lockPricesShared } from './hourly-locks.ts';
@@ -23,38 +21,28 @@ export interface UsageConsumerOptions extends BillingConsumerOptions<UsageHourly
  * (parked account-hours, drafts with a problem), never dead-lettered: it is valid data that arrived first.
  */
 export function usageConsumerSpec(options: UsageConsumerOptions): ConsumerSpec<UsageHourly, UsageHourly> {
-  const { pool, groupId } = options;
-  return {
-    service: options.service,
-    groupId,
-    topic: options.topic,
-    codec: options.codec,
-    sessionTimeoutMs: options.sessionTimeoutMs,
-    maxBytesPerPartition: options.maxBytesPerPartition,
-    loadOffsets: (topic) => loadOffsets(pool, groupId, topic),
-    pipeline: () => map((record: ConsumedRecord<UsageHourly>) => record.value),
-    commit: (results, offsets) =>
-      inTransaction(pool, async (client) => {
-        const changed = await upsertUsage(client, latestUsage(results));
-        const keys: AccountHourKey[] = [];
-        for (const { record, previousAccountId } of changed) {
-          keys.push({ accountId: record.accountId, hourStart: record.hourStart });
-          if (previousAccountId !== undefined) keys.push({ accountId: previousAccountId, hourStart: record.hourStart });
-        }
-        if (keys.length > 0) {
-          await lockPricesShared(client);
-          const prices = await loadPriceBook(client);
-          await refreshAccountHours(client, keys, {
-            topic: options.billingHourlyTopic,
-            prices,
-            clock: options.clock,
-          });
-          await markDirty(
-            client,
-            keys.map((k) => k.accountId),
-          );
-        }
-        await advanceOffset(client, groupId, offsets.topic, offsets.partition, offsets.from, offsets.to);
-      }),
-  };
+  return transactionalConsumerSpec({
+    ...consumerBasics(options),
+    apply: async (client, results) => {
+      const changed = await upsertUsage(client, latestUsage(results));
+      const keys: AccountHourKey[] = [];
+      for (const { record, previousAccountId } of changed) {
+        keys.push({ accountId: record.accountId, hourStart: record.hourStart });
+        if (previousAccountId !== undefined) keys.push({ accountId: previousAccountId, hourStart: record.hourStart });
+      }
+      if (keys.length > 0) {
+        await lockPricesShared(client);
+        const prices = await loadPriceBook(client);
+        await refreshAccountHours(client, keys, {
+          topic: options.billingHourlyTopic,
+          prices,
+          clock: options.clock,
+        });
+        await markDirty(
+          client,
+          keys.map((k) => k.accountId),
+        );
+      }
+    },
+  });
 }

@@ -1,7 +1,6 @@
-import { advanceOffset, inTransaction, loadOffsets, type Pool } from '@tally/db';
-import type { ConsumedRecord, ConsumerSpec, ValueCodec } from '@tally/kafka';
+import type { Pool } from '@tally/db';
+import { transactionalConsumerSpec, type ConsumerSpec, type ValueCodec } from '@tally/kafka';
 import type { Instance } from '@tally/records';
-import { map } from '@tally/stream';
 import { upsertInstances } from './inventory-store.ts';
 
 export interface InventoryConsumerOptions {
@@ -19,19 +18,16 @@ export interface InventoryConsumerOptions {
  * traffic.samples partitions, whose state only their own lock may touch.
  */
 export function inventoryConsumerSpec(options: InventoryConsumerOptions): ConsumerSpec<Instance, Instance> {
-  const { pool, groupId } = options;
-  return {
-    service: options.service,
+  const { service, groupId, topic, codec, pool, sessionTimeoutMs } = options;
+  return transactionalConsumerSpec({
+    service,
     groupId,
-    topic: options.topic,
-    codec: options.codec,
-    sessionTimeoutMs: options.sessionTimeoutMs,
-    loadOffsets: (topic) => loadOffsets(pool, groupId, topic),
-    pipeline: () => map((record: ConsumedRecord<Instance>) => record.value),
-    commit: (records, offsets) =>
-      inTransaction(pool, async (client) => {
-        await upsertInstances(client, records);
-        await advanceOffset(client, groupId, offsets.topic, offsets.partition, offsets.from, offsets.to);
-      }),
-  };
+    topic,
+    codec,
+    pool,
+    sessionTimeoutMs,
+    apply: async (client, records) => {
+      await upsertInstances(client, records);
+    },
+  });
 }

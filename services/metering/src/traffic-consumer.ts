@@ -1,7 +1,8 @@
-import { advanceOffset, inTransaction, loadOffsets, type Pool } from '@tally/db';
+import type { Pool } from '@tally/db';
 import {
   poison,
   sendDeadLetters,
+  transactionalConsumerSpec,
   type ConsumedRecord,
   type ConsumerDeps,
   type ConsumerSpec,
@@ -45,14 +46,14 @@ type Classified = { record: ConsumedRecord<TrafficSample>; verdict: SampleVerdic
  */
 export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSpec<TrafficSample, SampleRecord> {
   const { pool, groupId, clock } = options;
-  return {
+  return transactionalConsumerSpec({
     service: options.service,
     groupId,
     topic: options.topic,
     codec: options.codec,
+    pool,
     maxBytesPerPartition: options.maxBytesPerPartition,
     sessionTimeoutMs: options.sessionTimeoutMs,
-    loadOffsets: (topic) => loadOffsets(pool, groupId, topic),
     pipeline: ({ deadLetters }) =>
       comp(
         map((record: ConsumedRecord<TrafficSample>): Classified => ({
@@ -68,30 +69,28 @@ export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSp
         }),
         map(({ record }: Classified): SampleRecord => ({ sample: record.value, raw: record.raw })),
       ),
-    commit: async (results, offsets) => {
+    apply: (client, results, offsets) => {
       const now = clock();
       const rawBySample = new Map(results.map((result) => [result.sample, result.raw]));
       const ref = { groupId, topic: offsets.topic, partition: offsets.partition };
-      const outcome = await inTransaction(pool, async (client) => {
-        const metered = await meterPartition(
-          client,
-          ref,
-          results.map((result) => result.sample),
-          now,
-          {
-            ...options.meter,
-            deadLetter: async (rejected) =>
-              sendDeadLetters(
-                options.producer,
-                await deadLettersOf(rejected, rawBySample, ref, (sample) => options.codec.encode(sample)),
-                options.service,
-                new Date(now),
-              ),
-          },
-        );
-        await advanceOffset(client, groupId, offsets.topic, offsets.partition, offsets.from, offsets.to);
-        return metered;
-      });
+      return meterPartition(
+        client,
+        ref,
+        results.map((result) => result.sample),
+        now,
+        {
+          ...options.meter,
+          deadLetter: async (rejected) =>
+            sendDeadLetters(
+              options.producer,
+              await deadLettersOf(rejected, rawBySample, ref, (sample) => options.codec.encode(sample)),
+              options.service,
+              new Date(now),
+            ),
+        },
+      );
+    },
+    committed: (outcome, offsets) => {
       if (outcome.late.length > 0 || outcome.deadLetters.length > 0) {
         options.log.warn(
           { partition: offsets.partition, late: outcome.late.length, deadLetters: outcome.deadLetters.length },
@@ -99,5 +98,5 @@ export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSp
         );
       }
     },
-  };
+  });
 }
