@@ -158,6 +158,14 @@ async function encodeRow(
   } catch (error) {
     const verdict = classifyError(error);
     if (verdict.kind !== 'deterministic') throw error;
+    const issues = (error as { issues?: unknown }).issues;
+    if (Array.isArray(issues)) {
+      // A value that no longer passes its topic's zod schema: say which fields, as a dead letter would.
+      const fields = (issues as { path?: PropertyKey[]; message?: string }[])
+        .map((issue) => `${(issue.path ?? []).map(String).join('.')}: ${issue.message ?? ''}`)
+        .join('; ');
+      return { error: `ValidationFailed: ${fields}` };
+    }
     return { error: `${verdict.errorClass}: ${verdict.reason}` };
   }
 }
