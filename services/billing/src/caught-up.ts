@@ -1,4 +1,4 @@
-import { loadOffsets, type Queryable } from '@tally/db';
+import { loadOffsets, quoteIdentifier, type Queryable } from '@tally/db';
 import type { Logger } from '@tally/log';
 import type { Admin } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -57,10 +57,6 @@ export function finalizeReadiness(usage: UsageBacklog, consumersCaughtUp: boolea
   if (usage.unsent > 0) return { ready: false, reason: 'usage-unsent' };
   if (!consumersCaughtUp) return { ready: false, reason: 'behind' };
   return { ready: true };
-}
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Counts metering's outbox rows for `topic` in `schema` (metering's tables; the same database as billing's). */
