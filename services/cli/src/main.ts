@@ -1,6 +1,7 @@
 /**
  * The operator CLI: `pnpm tally <command>`. Each command lives in its own file; add one by listing it here.
  */
+import { billingVerify } from './billing-verify.ts';
 import type { Command } from './command.ts';
 import { dispatch } from './dispatch.ts';
 import { dlqList } from './dlq-list.ts';
@@ -22,6 +23,7 @@ const commands: readonly Command[] = [
   dlqShow,
   dlqRedrive,
   lag,
+  billingVerify,
   topicsVerify,
   topicsApply,
   status,
