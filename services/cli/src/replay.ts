@@ -175,18 +175,8 @@ export const replay: Command = {
       io.out(
         `replayed: ${outcome.partitionsMoved} partitions rewound, ${outcome.usageRowsDeleted} billing_usage rows to rebuild, in one transaction.\n`,
       );
-      // Kafka's committed offsets are only a hint (lag tools read them); the database above is the truth.
-      for (const target of targets) {
-        const partitions = movedRows(plan)
-          .filter((r) => r.group === target.group && r.topic === target.topic)
-          .map((r) => ({ partition: r.partition, offset: r.next! }));
-        if (partitions.length === 0) continue;
-        await admin.setOffsets({ groupId: target.group, topic: target.topic, partitions }).catch((error: unknown) => {
-          io.err(
-            `note: Kafka's offset hint for ${target.group} not moved (${String(error)}); the service seeks anyway.\n`,
-          );
-        });
-      }
+      // Kafka's committed offsets are only a hint, left alone: kafkajs can only set them by joining the group, which
+      // would race a service starting now; the service's first batch after the rewind commits the new position.
       if (parsed.watch) await watchUntilDone(pool, plan, parsed.interval * 1000, io);
       else io.err('start the service to rebuild; `--watch` follows its progress.\n');
       return 0;
