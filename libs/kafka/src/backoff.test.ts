@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay, retryBudgetExceeded } from './backoff.ts';
 
 describe('backoffDelay', () => {
   it('doubles the ceiling per attempt up to the maximum', () => {
@@ -22,5 +22,14 @@ describe('backoffDelay', () => {
         },
       ),
     );
+  });
+});
+
+describe('retryBudgetExceeded', () => {
+  it('is exceeded by either the attempts or the time', () => {
+    const budget = { attempts: 8, ms: 60_000 };
+    expect(retryBudgetExceeded(3, 1_000, budget)).toBe(false);
+    expect(retryBudgetExceeded(8, 1_000, budget)).toBe(true);
+    expect(retryBudgetExceeded(1, 60_000, budget)).toBe(true);
   });
 });

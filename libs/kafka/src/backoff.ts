@@ -16,3 +16,22 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
   const ceiling = Math.min(options.maxMs, options.initialMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling * random());
 }
+
+/** How long a transient failure is retried quietly before the partition is reported stalled (it is still retried). */
+export interface RetryBudget {
+  attempts: number;
+  ms: number;
+}
+
+export const defaultRetryBudget: RetryBudget = { attempts: 8, ms: 60_000 };
+
+/**
+ * Whether a failure that began `elapsedMs` ago and was tried `attempts` times is past its budget (either limit).
+ *
+ * @example
+ * retryBudgetExceeded(3, 70_000, { attempts: 8, ms: 60_000 }) // true: a minute has passed
+ * retryBudgetExceeded(3, 1_000, { attempts: 8, ms: 60_000 })  // false
+ */
+export function retryBudgetExceeded(attempts: number, elapsedMs: number, budget: RetryBudget): boolean {
+  return attempts >= budget.attempts || elapsedMs >= budget.ms;
+}

@@ -54,7 +54,7 @@ function sample(instanceId: string, i: number, txBytes: number): TrafficSample {
     hypervisorId: 'hv',
     instanceId,
     interfaceId: 'eth0',
-    windowStart: i * 30_000,
+    windowStart: Date.UTC(2025, 0, 1) + i * 30_000,
     rxBytes: 0,
     txBytes,
     rxPackets: 0,

@@ -1,15 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { OffsetConflictError } from '@tally/db';
+import type { Admin, Batch, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '@tally/log';
 import { sideOutput, stepper, toArray, type SideOutput, type Transducer } from '@tally/stream';
-import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
+import {
+  backoffDelay,
+  defaultBackoff,
+  defaultRetryBudget,
+  retryBudgetExceeded,
+  type BackoffOptions,
+  type RetryBudget,
+} from './backoff.ts';
+import { bisect } from './bisect.ts';
 import type { ValueCodec } from './codec.ts';
 import type { ConsumedRecord } from './consumed-record.ts';
 import { sendDeadLetters, type DeadLetter, type RawRecord } from './dead-letter.ts';
-import { isPoison } from './errors.ts';
+import { classifyError, isPoison, poison } from './errors.ts';
+import { keepAlive } from './keep-alive.ts';
 import type { ConsumerMetrics } from './metrics.ts';
-import { reconcile } from './offset-reconcile.ts';
+import { reconcile, startOffset } from './offset-reconcile.ts';
 
 /** The offsets a batch moves its partition between; store `to` with the results, fenced on `from`. */
 export interface BatchOffsets {
@@ -35,12 +43,18 @@ export interface ConsumerSpec<T, R> {
    * completed at the batch's end, so every result it holds is committed with the offsets that cover it.
    */
   pipeline: (context: PipelineContext) => Transducer<ConsumedRecord<T>, R>;
-  /** Makes the results and `offsets.to` durable together (one PostgreSQL transaction using advanceOffset). */
+  /**
+   * Makes the results and `offsets.to` durable together (one PostgreSQL transaction using advanceOffset). Called
+   * with a contiguous slice of a batch when the runtime isolates a record that fails deterministically, and with no
+   * results to move the offset past a record it dead-lettered: both must work.
+   */
   commit: (results: R[], offsets: BatchOffsets) => Promise<void>;
   /** The next offsets stored with the results, by partition. */
   loadOffsets: (topic: string) => Promise<Map<number, string>>;
   fromBeginning?: boolean;
   backoff?: BackoffOptions;
+  /** Past this many attempts or this long, a transient failure is logged as a stalled partition (still retried). */
+  retryBudget?: Partial<RetryBudget>;
   partitionsConsumedConcurrently?: number;
   maxBytesPerPartition?: number;
   shutdownDeadlineMs?: number;
@@ -64,39 +78,83 @@ export interface RunningConsumer {
   crashed: Promise<Error>;
 }
 
+/** A record whose dead letter did not make the failure go away: the cause lies elsewhere, so retry and alert. */
+class IsolationFailedError extends Error {
+  override readonly name = 'IsolationFailedError';
+  readonly retryable = true;
+}
+
+/** What one attempt at a batch achieved. */
+interface Applied {
+  /** The next offset now stored. */
+  to: string;
+  decoded: number;
+  results: number;
+  letters: DeadLetter[];
+}
+
 /**
  * Runs a consumer whose effects are exactly-once: a batch's results and its next offset are committed
- * together, fenced against concurrent owners; poison records go to `<topic>.dlq`; everything else is
- * retried with backoff without moving past the failed record.
+ * together, fenced against concurrent owners. Errors are classified by `classifyError`: transient ones are retried
+ * with backoff without moving past the failed record (a stall past the retry budget is an error log and the
+ * `tally_consumer_stalled_seconds` gauge); deterministic ones are isolated by bisecting the batch, and the one
+ * offending record goes to `<topic>.dlq` while the others are committed. A stored offset below the first record
+ * Kafka can deliver (retention, compaction) is an accepted gap, logged once and counted, never a reason to seek back.
  */
 export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: ConsumerDeps): Promise<RunningConsumer> {
   const { kafka, producer, log, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   const backoff = spec.backoff ?? defaultBackoff;
+  const budget: RetryBudget = { ...defaultRetryBudget, ...spec.retryBudget };
+  const sessionTimeout = spec.sessionTimeoutMs ?? 30_000;
+  const heartbeatInterval = Math.min(3_000, Math.floor(sessionTimeout / 5));
   const consumer: Consumer = kafka.consumer({
     groupId: spec.groupId,
     maxBytesPerPartition: spec.maxBytesPerPartition ?? 1_048_576,
     retry: { retries: 10 },
-    sessionTimeout: spec.sessionTimeoutMs ?? 30_000,
-    heartbeatInterval: Math.min(3_000, Math.floor((spec.sessionTimeoutMs ?? 30_000) / 5)),
+    sessionTimeout,
+    heartbeatInterval,
   });
+  const admin: Admin = kafka.admin();
   /** Next offsets from the database, per partition; dropped on every rebalance and reloaded. */
   let stored: Map<number, string> | undefined;
+  /** Where this member last sought each partition since its assignment (see reconcile). */
+  const soughtTo = new Map<number, string>();
+  /** Each partition's log start offset as last fetched. */
+  const logStarts = new Map<number, string>();
+  /** The last gap reported per partition: a retried batch reports its gap once. */
+  const reportedGaps = new Map<number, string>();
   let stopping = false;
   const stopSignal = new AbortController();
 
   const storedOffsets = async (): Promise<Map<number, string>> => (stored ??= await spec.loadOffsets(spec.topic));
 
+  /** Refreshes the log start offsets; without them the runtime still works, by seeking and watching what arrives. */
+  const refreshLogStarts = async (): Promise<Map<number, string>> => {
+    try {
+      for (const { partition, low } of await admin.fetchTopicOffsets(spec.topic)) logStarts.set(partition, low);
+    } catch (error) {
+      log.warn({ err: error, topic: spec.topic }, 'could not fetch log start offsets; gaps are found by seeking');
+    }
+    return logStarts;
+  };
+
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     stored = undefined;
+    soughtTo.clear();
     const assigned = event.payload.memberAssignment[spec.topic] ?? [];
     log.info({ topic: spec.topic, partitions: assigned }, 'partitions assigned');
-    // Position every assigned partition where the database says, even one with nothing new to fetch
-    // (a group already at the end would otherwise never re-read for a rebuild). Batches re-check it.
-    void storedOffsets()
-      .then((offsets) => {
-        for (const partition of assigned)
-          consumer.seek({ topic: spec.topic, partition, offset: offsets.get(partition) ?? '0' });
+    // Position every assigned partition where the database says (or at the log start when retention deleted that),
+    // even one with nothing new to fetch: a group already at the end would otherwise never re-read for a rebuild.
+    // Batches re-check it.
+    void Promise.all([storedOffsets(), refreshLogStarts()])
+      .then(([offsets, starts]) => {
+        for (const partition of assigned) {
+          const offset = startOffset(offsets.get(partition), starts.get(partition));
+          soughtTo.set(partition, offset);
+          metrics.seeks.inc({ topic: spec.topic, partition: String(partition) });
+          consumer.seek({ topic: spec.topic, partition, offset });
+        }
       })
       .catch((error: unknown) =>
         log.warn({ err: error, topic: spec.topic }, 'could not load stored offsets on assignment; batches will'),
@@ -108,93 +166,233 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     if (!event.payload.restart) resolveCrash(event.payload.error);
   });
 
+  const reportGap = (partition: number, gap: { from: string; to: string }) => {
+    const key = `${gap.from}..${gap.to}`;
+    if (reportedGaps.get(partition) === key) return;
+    reportedGaps.set(partition, key);
+    const skipped = BigInt(gap.to) - BigInt(gap.from);
+    const labels = { topic: spec.topic, partition: String(partition) };
+    metrics.offsetGaps.inc(labels);
+    metrics.offsetsSkipped.inc(labels, Number(skipped));
+    log.warn(
+      { topic: spec.topic, partition, from: gap.from, to: gap.to, skipped: skipped.toString() },
+      'offset gap accepted: Kafka no longer holds these offsets (retention or compaction); reading on from the first it has',
+    );
+  };
+
+  /** Sends dead letters the broker has not acknowledged yet during this batch (a retry or a split re-emits them). */
+  const sendOnce = async (letters: readonly DeadLetter[], sent: Set<string>): Promise<void> => {
+    const fresh = letters.filter((letter) => !sent.has(letterKey(letter)));
+    await sendDeadLetters(producer, fresh, spec.service, now());
+    for (const letter of fresh) sent.add(letterKey(letter));
+  };
+
+  /**
+   * One attempt at a batch: reconcile with the stored offset, decode, then apply it, bisecting on deterministic
+   * failures. Returns undefined when there was nothing to apply (a seek, or records already applied).
+   */
+  const attemptBatch = async (
+    payload: EachBatchPayload,
+    sent: Set<string>,
+    progress: { offset: string },
+  ): Promise<Applied | undefined> => {
+    const { batch } = payload;
+    const partition = batch.partition;
+    const offsets = await storedOffsets();
+    const from = offsets.get(partition);
+    const first = batch.firstOffset() ?? batch.messages[0]!.offset;
+    progress.offset = from ?? first;
+    // Kafka ahead of the database is rare (a stale committed offset, or a gap): only then ask where the log starts.
+    if (BigInt(first) > BigInt(from ?? '0')) await refreshLogStarts();
+    // A seek issued meanwhile (on assignment) makes this batch one fetched before it: drop it.
+    if (payload.isStale()) return undefined;
+    const decision = reconcile({
+      stored: from,
+      firstOffset: first,
+      logStart: logStarts.get(partition),
+      soughtTo: soughtTo.get(partition),
+      fetchedOffset: fetchedOffsetOf(batch),
+    });
+    if (decision.action === 'seek') {
+      log.info({ topic: spec.topic, partition, offset: decision.toOffset, batchFirstOffset: first }, 'seeking');
+      soughtTo.set(partition, decision.toOffset);
+      metrics.seeks.inc({ topic: spec.topic, partition: String(partition) });
+      consumer.seek({ topic: spec.topic, partition, offset: decision.toOffset });
+      return undefined;
+    }
+    if (decision.gap !== undefined) reportGap(partition, decision.gap);
+    const start = BigInt(decision.fromOffset);
+    const messages = batch.messages.filter((message) => BigInt(message.offset) >= start);
+    // kafkajs fetches from the last resolved offset: resolve even what we skip, or it comes back.
+    if (messages.length === 0) {
+      payload.resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+      return undefined;
+    }
+    const { records, letters: decodeLetters } = await decodeAll(spec.codec, batch.topic, partition, messages);
+    const applied: Applied = { to: offsets.get(partition) ?? '0', decoded: records.length, results: 0, letters: [] };
+
+    const advance = (to: string, lastOffset: string) => {
+      offsets.set(partition, to);
+      applied.to = to;
+      progress.offset = to;
+      payload.resolveOffset(lastOffset);
+    };
+    await bisect(messages, {
+      isDeterministic: (error) => classifyError(error).kind === 'deterministic',
+      apply: async (run) => {
+        const low = BigInt(run[0]!.offset);
+        const lastOffset = run[run.length - 1]!.offset;
+        const high = BigInt(lastOffset);
+        const within = (offset: string) => BigInt(offset) >= low && BigInt(offset) <= high;
+        progress.offset = run[0]!.offset;
+        const deadLetters = sideOutput<DeadLetter>();
+        const pipeline = stepper(spec.pipeline({ deadLetters }), toArray<R>());
+        pipeline.step(records.filter((record) => within(record.offset)));
+        const results = pipeline.complete();
+        const letters = [...decodeLetters.filter((letter) => within(letter.record.offset)), ...deadLetters.drain()];
+        await sendOnce(letters, sent);
+        const to = (high + 1n).toString();
+        await spec.commit(results, { topic: spec.topic, partition, from: offsets.get(partition), to });
+        advance(to, lastOffset);
+        applied.results += results.length;
+        applied.letters.push(...letters);
+        if (run.length < messages.length) log.debug({ topic: spec.topic, partition, to }, 'slice committed');
+      },
+      onSplit: (run, error) =>
+        log.warn(
+          {
+            topic: spec.topic,
+            partition,
+            fromOffset: run[0]!.offset,
+            toOffset: run[run.length - 1]!.offset,
+            records: run.length,
+            reason: classifyError(error).reason,
+          },
+          'deterministic failure: bisecting the batch to isolate the record',
+        ),
+      setAside: async (message, error) => {
+        const decided = classifyError(error);
+        const errorClass = decided.kind === 'deterministic' ? decided.errorClass : 'Error';
+        const reason = error instanceof Error ? error.message : String(error);
+        if (!records.some((record) => record.offset === message.offset)) {
+          // Already dead-lettered when decoding: it took no part, so the failure is not about it.
+          throw new IsolationFailedError(`${spec.topic}[${partition}]@${message.offset}: ${reason}`, { cause: error });
+        }
+        const letter: DeadLetter = {
+          record: rawRecord(batch.topic, partition, message),
+          error: isPoison(error) ? error : poison(errorClass, reason, error),
+        };
+        await sendOnce([letter], sent);
+        const to = (BigInt(message.offset) + 1n).toString();
+        try {
+          await spec.commit([], { topic: spec.topic, partition, from: offsets.get(partition), to });
+        } catch (commitError) {
+          if (classifyError(commitError).kind !== 'deterministic') throw commitError;
+          throw new IsolationFailedError(
+            `${spec.topic}[${partition}]: the commit fails even without the record at ${message.offset}: ${String(commitError)}`,
+            { cause: commitError },
+          );
+        }
+        advance(to, message.offset);
+        applied.letters.push(letter);
+        metrics.isolated.inc({ topic: spec.topic, error_class: errorClass });
+      },
+    });
+    return applied;
+  };
+
   const processBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
     const partition = batch.partition;
+    const labels = { topic: spec.topic, partition: String(partition) };
     const started = process.hrtime.bigint();
-    for (let attempt = 1; ; attempt += 1) {
-      if (!payload.isRunning() || payload.isStale() || stopping) return;
-      try {
-        const offsets = await storedOffsets();
-        const from = offsets.get(partition);
-        // Nothing stored means nothing applied: read from the start, whatever Kafka's committed offset says, so
-        // a rebuild into empty tables sees every record (offset 0 out of range falls back to the earliest).
-        const decision = reconcile(from ?? '0', batch.firstOffset() ?? batch.messages[0]!.offset);
-        if (decision.action === 'seek') {
-          log.info(
-            { topic: spec.topic, partition, offset: decision.toOffset },
-            'seeking to the offset stored with the results',
+    const alive = keepAlive(() => payload.heartbeat(), heartbeatInterval);
+    const wait = AbortSignal.any([stopSignal.signal, alive.lost]);
+    /** Dead letters acknowledged during this batch, kept across retries and splits so they go out once. */
+    const sent = new Set<string>();
+    const progress = { offset: batch.firstOffset() ?? batch.messages[0]!.offset };
+    let failingSince: number | undefined;
+    let stalled = false;
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        if (!payload.isRunning() || payload.isStale() || stopping || alive.lost.aborted) return;
+        try {
+          const applied = await attemptBatch(payload, sent, progress);
+          if (stalled) log.warn({ topic: spec.topic, partition, offset: progress.offset }, 'partition moves again');
+          if (applied === undefined) return;
+          // Kafka's committed offset is only a hint for lag tools: the database holds the truth.
+          await consumer
+            .commitOffsets([{ topic: spec.topic, partition, offset: applied.to }])
+            .catch((error: unknown) => {
+              log.warn({ err: error, partition }, 'could not commit the offset hint to Kafka');
+            });
+          log.debug(
+            {
+              topic: spec.topic,
+              partition,
+              to: applied.to,
+              results: applied.results,
+              deadLetters: applied.letters.length,
+            },
+            'batch committed',
           );
-          consumer.seek({ topic: spec.topic, partition, offset: decision.toOffset });
+          metrics.recordsIn.inc({ topic: spec.topic }, applied.decoded);
+          metrics.recordsOut.inc({ topic: spec.topic }, applied.results);
+          for (const letter of applied.letters) {
+            const errorClass = isPoison(letter.error) ? letter.error.errorClass : 'Error';
+            metrics.deadLettered.inc({ topic: spec.topic, error_class: errorClass });
+            log.warn(
+              { topic: spec.topic, partition, offset: letter.record.offset, errorClass, reason: String(letter.error) },
+              'dead-lettered',
+            );
+          }
+          metrics.batchSeconds.observe({ topic: spec.topic }, Number(process.hrtime.bigint() - started) / 1e9);
+          metrics.lag.set(labels, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(applied.to))));
+          await payload.heartbeat().catch(() => undefined);
           return;
-        }
-        const start = BigInt(decision.fromOffset);
-        const messages = batch.messages.filter((message) => BigInt(message.offset) >= start);
-        // kafkajs fetches from the last resolved offset: resolve even what we skip, or it comes back.
-        const lastOffset = batch.messages[batch.messages.length - 1]!.offset;
-        if (messages.length === 0) {
-          payload.resolveOffset(lastOffset);
-          return;
-        }
-        const to = (BigInt(messages[messages.length - 1]!.offset) + 1n).toString();
-
-        const deadLetters = sideOutput<DeadLetter>();
-        const decoded = await decodeAll(spec.codec, batch.topic, partition, messages, deadLetters);
-        const run = stepper(spec.pipeline({ deadLetters }), toArray<R>());
-        run.step(decoded);
-        const results = run.complete();
-        const letters = deadLetters.drain();
-        await sendDeadLetters(producer, letters, spec.service, now());
-        await spec.commit(results, { topic: spec.topic, partition, from, to });
-        log.debug(
-          { topic: spec.topic, partition, from, to, results: results.length, deadLetters: letters.length },
-          'batch committed',
-        );
-        offsets.set(partition, to);
-        payload.resolveOffset(lastOffset);
-        // Kafka's committed offset is only a hint for lag tools: the database holds the truth.
-        await consumer.commitOffsets([{ topic: spec.topic, partition, offset: to }]).catch((error: unknown) => {
-          log.warn({ err: error, partition }, 'could not commit the offset hint to Kafka');
-        });
-
-        metrics.recordsIn.inc({ topic: spec.topic }, decoded.length);
-        metrics.recordsOut.inc({ topic: spec.topic }, results.length);
-        for (const letter of letters) {
-          const errorClass = isPoison(letter.error) ? letter.error.errorClass : 'Error';
-          metrics.deadLettered.inc({ topic: spec.topic, error_class: errorClass });
-          log.warn(
-            { topic: spec.topic, partition, offset: letter.record.offset, errorClass, reason: String(letter.error) },
-            'dead-lettered',
-          );
-        }
-        metrics.batchSeconds.observe({ topic: spec.topic }, Number(process.hrtime.bigint() - started) / 1e9);
-        metrics.lag.set(
-          { topic: spec.topic, partition: String(partition) },
-          Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(to))),
-        );
-        await payload.heartbeat();
-        return;
-      } catch (error) {
-        if (error instanceof OffsetConflictError) {
-          // Another member owns this partition now (or did meanwhile): forget what we knew and re-read.
-          log.warn({ topic: spec.topic, partition, reason: error.message }, 'offset fence: batch abandoned');
+        } catch (error) {
+          const decided = classifyError(error);
+          if (decided.kind === 'conflict') {
+            // Another member owns this partition now (or did meanwhile): forget what we knew and re-read.
+            log.warn({ topic: spec.topic, partition, reason: decided.reason }, 'offset fence: batch abandoned');
+            stored = undefined;
+            return;
+          }
+          // Transient (deterministic failures were isolated inside the attempt): same records again, later.
+          metrics.retries.inc({ topic: spec.topic });
+          failingSince ??= Date.now();
+          const elapsedMs = Date.now() - failingSince;
+          const delay = backoffDelay(attempt, backoff);
+          const context = { topic: spec.topic, partition, offset: progress.offset, attempt, reason: decided.reason };
+          if (retryBudgetExceeded(attempt, elapsedMs, budget)) {
+            metrics.stalledSeconds.set(labels, elapsedMs / 1000);
+            // Once when the budget runs out, then every tenth attempt: loud enough to see, not a flood.
+            if (!stalled || attempt % 10 === 0)
+              log.error(
+                {
+                  ...context,
+                  err: error,
+                  category: decided.kind === 'transient' ? decided.category : decided.kind,
+                  stalledSeconds: Math.round(elapsedMs / 1000),
+                },
+                'partition stalled: a transient failure outlasted its retry budget; still retrying',
+              );
+            stalled = true;
+          } else {
+            log.warn({ ...context, err: error, delayMs: delay }, 'batch failed; retrying the same records');
+          }
           stored = undefined;
-          return;
+          await sleep(delay, undefined, { signal: wait }).catch(() => undefined);
         }
-        metrics.retries.inc({ topic: spec.topic });
-        const delay = backoffDelay(attempt, backoff);
-        log.warn(
-          { err: error, topic: spec.topic, partition, attempt, delayMs: delay },
-          'batch failed; retrying the same records',
-        );
-        stored = undefined;
-        await sleep(delay, undefined, { signal: stopSignal.signal }).catch(() => undefined);
-        await payload.heartbeat().catch(() => undefined);
       }
+    } finally {
+      alive.stop();
+      if (stalled) metrics.stalledSeconds.set(labels, 0);
     }
   };
 
+  await admin.connect();
   await consumer.connect();
   await consumer.subscribe({ topic: spec.topic, fromBeginning: spec.fromBeginning ?? true });
   await consumer.run({
@@ -210,32 +408,48 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       stopping = true;
       stopSignal.abort();
       const deadline = spec.shutdownDeadlineMs ?? 10_000;
-      await Promise.race([consumer.disconnect(), sleep(deadline)]);
+      await Promise.race([Promise.all([consumer.disconnect(), admin.disconnect()]), sleep(deadline)]);
     },
   };
 }
 
-/** Decodes every message; poison goes to the dead letters, a retryable failure (registry down) throws. */
+/** kafkajs keeps the offset a batch was fetched from on the batch (not in its typings). */
+function fetchedOffsetOf(batch: Batch): string | undefined {
+  const fetched = (batch as { fetchedOffset?: unknown }).fetchedOffset;
+  return typeof fetched === 'string' ? fetched : undefined;
+}
+
+function letterKey(letter: DeadLetter): string {
+  const error = letter.error;
+  const errorClass = isPoison(error) ? error.errorClass : error instanceof Error ? error.name : 'Error';
+  return `${letter.record.offset}\u0000${errorClass}\u0000${error instanceof Error ? error.message : String(error)}`;
+}
+
+function rawRecord(topic: string, partition: number, message: KafkaMessage): RawRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    ...(message.headers ? { headers: message.headers } : {}),
+  };
+}
+
+/** Decodes every message; what cannot decode deterministically is a dead letter, a transient failure throws. */
 async function decodeAll<T>(
   codec: ValueCodec<T>,
   topic: string,
   partition: number,
   messages: KafkaMessage[],
-  deadLetters: SideOutput<DeadLetter>,
-): Promise<ConsumedRecord<T>[]> {
-  const decoded: ConsumedRecord<T>[] = [];
+): Promise<{ records: ConsumedRecord<T>[]; letters: DeadLetter[] }> {
+  const records: ConsumedRecord<T>[] = [];
+  const letters: DeadLetter[] = [];
   for (const message of messages) {
-    const raw: RawRecord = {
-      topic,
-      partition,
-      offset: message.offset,
-      key: message.key,
-      value: message.value,
-      ...(message.headers ? { headers: message.headers } : {}),
-    };
+    const raw = rawRecord(topic, partition, message);
     try {
       const value = await codec.decode(message.value);
-      decoded.push({
+      records.push({
         topic,
         partition,
         offset: message.offset,
@@ -245,9 +459,11 @@ async function decodeAll<T>(
         raw,
       });
     } catch (error) {
-      if (!isPoison(error)) throw error;
-      deadLetters.emit({ record: raw, error });
+      const decided = classifyError(error);
+      if (decided.kind !== 'deterministic') throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      letters.push({ record: raw, error: isPoison(error) ? error : poison(decided.errorClass, reason, error) });
     }
   }
-  return decoded;
+  return { records, letters };
 }

@@ -10,6 +10,16 @@ export interface ConsumerMetrics {
   retries: Counter<'topic'>;
   batchSeconds: Histogram<'topic'>;
   lag: Gauge<'topic' | 'partition'>;
+  /** Seconds a partition has been failing past its retry budget; 0 while it moves. */
+  stalledSeconds: Gauge<'topic' | 'partition'>;
+  /** Gaps accepted between a stored offset and the first record Kafka could still deliver. */
+  offsetGaps: Counter<'topic' | 'partition'>;
+  /** Offsets inside those gaps (deleted by retention or removed by compaction; includes offsets never used). */
+  offsetsSkipped: Counter<'topic' | 'partition'>;
+  /** Seeks to the stored offset (on assignment, or when Kafka delivered past it); a steady climb means a loop. */
+  seeks: Counter<'topic' | 'partition'>;
+  /** Records set aside by bisecting a batch whose pipeline or commit failed deterministically. */
+  isolated: Counter<'topic' | 'error_class'>;
 }
 
 export function createMetrics(service: string): ConsumerMetrics {
@@ -52,6 +62,36 @@ export function createMetrics(service: string): ConsumerMetrics {
       name: 'tally_consumer_lag',
       help: 'Records between the committed position and the high watermark',
       labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    stalledSeconds: new Gauge({
+      name: 'tally_consumer_stalled_seconds',
+      help: 'Seconds a partition has been retrying a transient failure past its retry budget (0 once it moves)',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    offsetGaps: new Counter({
+      name: 'tally_consumer_offset_gaps_total',
+      help: 'Stored offsets found below the first record Kafka could deliver (retention or compaction); accepted',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    offsetsSkipped: new Counter({
+      name: 'tally_consumer_offsets_skipped_total',
+      help: 'Offsets inside accepted gaps',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    seeks: new Counter({
+      name: 'tally_consumer_seeks_total',
+      help: 'Seeks to the offset stored with the results (on assignment, or when Kafka delivered past it)',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    isolated: new Counter({
+      name: 'tally_consumer_isolated_records_total',
+      help: 'Records dead-lettered after bisecting a batch that failed deterministically',
+      labelNames: ['topic', 'error_class'],
       registers: [registry],
     }),
   };

@@ -1,6 +1,10 @@
 /**
  * A consumer process for the runtime's fault tests: sums txBytes per instance into PostgreSQL with the
  * offsets in the same transaction. Business rule for the dead-letter test: txBytes = 13 is refused.
+ * SUM_MODE=latest keeps the latest txBytes per instance instead (for compacted topics). SUM_FAULTS=1 injects the
+ * failures of the error-isolation test: txBytes 77 makes the pipeline throw a RangeError, 88 makes the commit hit a
+ * real PostgreSQL numeric overflow (22003), 99 a service error marked not retryable, and 55 a real serialization
+ * failure (40001) on the first two commits that carry it.
  */
 import { connectionEnv, loadConfig } from '@tally/config';
 import { advanceOffset, createPool, inTransaction, loadOffsets } from '@tally/db';
@@ -11,7 +15,7 @@ import { z } from 'zod';
 import { createKafka } from '../client.ts';
 import { valueCodec } from '../codec.ts';
 import { poison } from '../errors.ts';
-import { createMetrics } from '../metrics.ts';
+import { createMetrics, serveMetrics } from '../metrics.ts';
 import { createIdempotentProducer } from '../producer.ts';
 import { createRegistry } from '../registry.ts';
 import { runConsumer } from '../consumer-runtime.ts';
@@ -26,6 +30,9 @@ const env = loadConfig(
     SUM_GROUP: z.string(),
     DB_SCHEMA: z.string(),
     MAX_BYTES_PER_PARTITION: z.coerce.number().int().default(16_384),
+    SUM_MODE: z.enum(['sum', 'latest']).default('sum'),
+    SUM_FAULTS: z.enum(['0', '1']).default('0'),
+    METRICS_PORT: z.coerce.number().int().optional(),
   }),
 );
 const log = createLogger('sum-consumer', process.env['LOG_LEVEL'] ?? 'warn');
@@ -40,6 +47,23 @@ const codec = valueCodec(
 
 type Sum = { instanceId: string; txBytes: number };
 const isUnlucky = (record: ConsumedRecord<TrafficSample>) => record.value.txBytes === 13;
+const faults = env.SUM_FAULTS === '1';
+const metrics = createMetrics('sum-consumer');
+if (env.METRICS_PORT !== undefined) await serveMetrics(metrics.registry, env.METRICS_PORT);
+
+/** Like billing's BillingMonthError: the service says retrying cannot help. */
+class AccountClosedError extends Error {
+  override readonly name = 'AccountClosedError';
+  readonly retryable = false;
+}
+let serializationFailures = 0;
+
+const accumulate =
+  env.SUM_MODE === 'sum'
+    ? `INSERT INTO sums (instance_id, total, records) VALUES ($1, $2, 1)
+       ON CONFLICT (instance_id) DO UPDATE SET total = sums.total + EXCLUDED.total, records = sums.records + 1`
+    : `INSERT INTO sums (instance_id, total, records) VALUES ($1, $2, 1)
+       ON CONFLICT (instance_id) DO UPDATE SET total = EXCLUDED.total, records = sums.records + 1`;
 
 const running = await runConsumer<TrafficSample, Sum>(
   {
@@ -55,25 +79,31 @@ const running = await runConsumer<TrafficSample, Sum>(
           emit: (record) =>
             deadLetters.emit({ record: record.raw, error: poison('BusinessRule', 'txBytes of 13 is refused') }),
         }),
-        map((record: ConsumedRecord<TrafficSample>) => ({
-          instanceId: record.value.instanceId,
-          txBytes: record.value.txBytes,
-        })),
+        map((record: ConsumedRecord<TrafficSample>) => {
+          if (faults && record.value.txBytes === 77) throw new RangeError('txBytes 77 is out of range (injected)');
+          return { instanceId: record.value.instanceId, txBytes: record.value.txBytes };
+        }),
       ),
     loadOffsets: (topic) => loadOffsets(pool, env.SUM_GROUP, topic),
     commit: (results, offsets) =>
       inTransaction(pool, async (client) => {
         for (const result of results) {
-          await client.query(
-            `INSERT INTO sums (instance_id, total, records) VALUES ($1, $2, 1)
-             ON CONFLICT (instance_id) DO UPDATE SET total = sums.total + EXCLUDED.total, records = sums.records + 1`,
-            [result.instanceId, result.txBytes],
-          );
+          await client.query(accumulate, [result.instanceId, result.txBytes]);
+          if (!faults) continue;
+          if (result.txBytes === 88) await client.query('SELECT 12345678::numeric(5, 0)');
+          if (result.txBytes === 99)
+            throw new AccountClosedError(`account of ${result.instanceId} is closed (injected)`);
+          if (result.txBytes === 55 && serializationFailures < 2) {
+            serializationFailures += 1;
+            await client.query(
+              `DO $$ BEGIN RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = 'serialization_failure'; END $$`,
+            );
+          }
         }
         await advanceOffset(client, env.SUM_GROUP, offsets.topic, offsets.partition, offsets.from, offsets.to);
       }),
   },
-  { kafka, producer, log, metrics: createMetrics('sum-consumer') },
+  { kafka, producer, log, metrics },
 );
 
 const shutdown = async (signal: string) => {
