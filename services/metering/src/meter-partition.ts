@@ -34,6 +34,11 @@ export interface MeterPartitionResult extends MeterBatchResult {
  * runs `meterBatch`, and writes the new states, their usage.hourly values and the late samples to the outbox,
  * and the waiting samples back. With no samples it only releases and expires waiting samples.
  * The caller stores the partition's offsets in the same transaction.
+ *
+ * Instance-hours are shared across partitions (the same instance arrives on several), so they are row-locked
+ * when loaded and written with a version check; a row another transaction created meanwhile fails the batch
+ * with a transient `ConcurrentWriteError` (see usage-store.ts). Waiting samples and the partition row belong
+ * to this partition alone; the inventory is only read.
  */
 export async function meterPartition(
   db: Queryable,
@@ -57,7 +62,7 @@ export async function meterPartition(
 
   const result = meterBatch({ states, samples, inventory, now, config: options.validation });
   await options.deadLetter(result.deadLetters);
-  const written = await upsertStates(db, [...result.changed.values()]);
+  const written = await upsertStates(db, [...result.changed.values()], states);
   await enqueueOutboxBatch(
     db,
     options.usageTopic,
