@@ -30,7 +30,8 @@ export interface TopicsCheck {
 }
 
 /**
- * The topic configs the catalog sets (and so the ones verified): the cleanup policy always, retention when given.
+ * The topic configs the catalog sets (and so the ones verified): the cleanup policy always, retention and the
+ * message size limit when given.
  *
  * @example
  * catalogConfig(topics.trafficSamples); // { 'cleanup.policy': 'delete', 'retention.ms': '604800000' }
@@ -38,6 +39,7 @@ export interface TopicsCheck {
 export function catalogConfig(spec: TopicSpec): Record<string, string> {
   const config: Record<string, string> = { 'cleanup.policy': spec.cleanupPolicy };
   if (spec.retentionMs !== undefined) config['retention.ms'] = String(spec.retentionMs);
+  if (spec.maxMessageBytes !== undefined) config['max.message.bytes'] = String(spec.maxMessageBytes);
   return config;
 }
 
