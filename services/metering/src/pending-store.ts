@@ -12,6 +12,8 @@ export interface PartitionRef {
 /**
  * Locks the partition's row until the transaction ends, so a batch commit and the pending-sample timer never
  * read and write the same partition's state at once (in this process or another one during a rebalance).
+ * Everything in this file belongs to one partition and is touched only under this lock; instance-hours are
+ * shared between partitions and carry their own row locks (usage-store.ts).
  */
 export async function lockPartition(db: Queryable, ref: PartitionRef): Promise<void> {
   const key = [ref.groupId, ref.topic, ref.partition];
