@@ -3,14 +3,18 @@ import type { Account, BillingHourly, UsageHourly } from '@tally/records';
 import { accountHour } from './account-hour.ts';
 import { monthOf, monthPeriod } from './billing-month.ts';
 import type { PriceBook } from './price-book.ts';
+import { BYTES_PER_GB, EGRESS_SKU, INGRESS_SKU, SECONDS_PER_HOUR } from './usage-measures.ts';
 
 export interface AccountHoursInput {
   readonly account: Account;
-  /** Hours to compute (any order). */
+  /** Hours whose usage changed (any order): recomputed from `usage`. */
   readonly hours: Iterable<number>;
-  /** Stored values of the account from the start of the month of the first hour to the last hour (others ignored). */
+  /**
+   * Stored values of the account over the whole months of those hours (others ignored): earlier hours give the
+   * month-to-date position, later hours are recomputed from their stored quantities.
+   */
   readonly stored: ReadonlyMap<number, BillingHourly>;
-  /** The account's usage in those hours, any versions. */
+  /** The account's usage in the changed hours, any versions. */
   readonly usage: Iterable<UsageHourly>;
   readonly prices: PriceBook;
   /** The version of the new value of an hour, given the stored one. */
@@ -18,16 +22,21 @@ export interface AccountHoursInput {
 }
 
 export interface AccountHoursResult {
+  /** New values to store and publish: the changed hours, and every later hour of their month whose value moved. */
   readonly values: BillingHourly[];
   readonly failed: { hourStart: number; error: unknown }[];
 }
 
 /**
- * accountHour for many hours of one account in linear time: hours are swept in order and each gets the month's
- * earlier hours as a few summaries, one per price epoch (a stretch of hours in which no price of the currency
- * changes), instead of every earlier hour. accountHour only needs, per price entry, the quantity used before and the
- * month's total so far, and every hour of an epoch resolves each SKU to the same entry, so the result is the same.
- * A computed hour replaces the stored one for the hours after it.
+ * accountHour for the changed hours of one account and for every later hour of the same month, so that each
+ * published value is a function of the month's data alone, whatever the arrival order and batching: a change in an
+ * hour moves the tier position and month-to-date of all the hours after it. Later hours are recomputed from their
+ * stored quantities (their usage did not change; no need to load it) and published only when their value moved.
+ *
+ * Linear time: hours are swept in order and each gets the month's earlier hours as a few summaries, one per price
+ * epoch (a stretch of hours in which no price of the currency changes), instead of every earlier hour. accountHour
+ * only needs, per price entry, the quantity used before and the month's total so far, and every hour of an epoch
+ * resolves each SKU to the same entry, so the result is the same.
  *
  * @example
  * computeAccountHours({ account, hours: [h1, h2], stored, usage, prices: book, versionOf: (s) => (s?.version ?? 0) + 1 });
@@ -54,16 +63,20 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
   const values: BillingHourly[] = [];
   const failed: { hourStart: number; error: unknown }[] = [];
   let period = { start: 0, end: 0 };
-  let summaries = new Map<number, { hourStart: number; quantities: Map<string, Dec>; total: Dec }>();
+  // Whether an earlier hour of the current month changed: then every later hour is recomputed.
+  let moved = false;
+  let summaries = new Map<number, { hourStart: number; baseUnits: Map<string, Dec>; total: Dec }>();
   const add = (value: BillingHourly) => {
     const epoch = epochOf(value.hourStart);
     const summary = summaries.get(epoch) ?? {
       hourStart: value.hourStart,
-      quantities: new Map<string, Dec>(),
+      baseUnits: new Map<string, Dec>(),
       total: new Dec(0),
     };
-    for (const l of value.lines)
-      summary.quantities.set(l.sku, (summary.quantities.get(l.sku) ?? new Dec(0)).plus(l.quantity));
+    // Summed in whole base units (seconds, bytes), so many hours of thirds never drift across a tier edge.
+    for (const l of value.lines) {
+      summary.baseUnits.set(l.sku, (summary.baseUnits.get(l.sku) ?? new Dec(0)).plus(baseUnitsOf(l.sku, l.quantity)));
+    }
     summary.total = summary.total.plus(value.hourTotal);
     summaries.set(epoch, summary);
   };
@@ -72,7 +85,11 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       accountId: account.accountId,
       hourStart: s.hourStart,
       currency: account.currency,
-      lines: [...s.quantities].map(([sku, q]) => ({ sku, quantity: toDecimalString(q), amount: '0' })),
+      lines: [...s.baseUnits].map(([sku, units]) => ({
+        sku,
+        quantity: toDecimalString(units.div(perUnitOf(sku))),
+        amount: '0',
+      })),
       hourTotal: toDecimalString(s.total),
       monthToDate: '0',
       version: 0,
@@ -83,22 +100,25 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
     if (hourStart < period.start || hourStart >= period.end) {
       period = monthPeriod(monthOf(hourStart, account.timeZone), account.timeZone);
       summaries = new Map();
+      moved = false;
     }
     const stored = input.stored.get(hourStart);
-    if (!wanted.has(hourStart)) {
+    const changed = wanted.has(hourStart);
+    if (!changed && (!moved || stored === undefined)) {
       if (stored !== undefined) add(stored);
       continue;
     }
+    moved = true;
     try {
       const value = accountHour({
         account,
         hourStart,
-        usage: usageByHour.get(hourStart) ?? [],
+        usage: changed ? (usageByHour.get(hourStart) ?? []) : storedAsUsage(stored!),
         previousHours: previousHours(),
         prices,
         version: input.versionOf(stored),
       });
-      values.push(value);
+      if (changed || stored === undefined || !sameValue(value, stored)) values.push(value);
       add(value);
     } catch (error) {
       failed.push({ hourStart, error });
@@ -106,4 +126,45 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
     }
   }
   return { values, failed };
+}
+
+/** Whether two values of an account-hour say the same (versions aside). */
+function sameValue(a: BillingHourly, b: BillingHourly): boolean {
+  return (
+    a.currency === b.currency &&
+    a.hourTotal === b.hourTotal &&
+    a.monthToDate === b.monthToDate &&
+    JSON.stringify(a.lines) === JSON.stringify(b.lines)
+  );
+}
+
+const perUnitOf = (sku: string): number => (sku.startsWith('compute.') ? SECONDS_PER_HOUR : BYTES_PER_GB);
+
+/** A shown quantity back in whole base units: shown with 40 significant digits, it rounds back exactly. */
+function baseUnitsOf(sku: string, quantity: string): Dec {
+  return new Dec(quantity).times(perUnitOf(sku)).toDecimalPlaces(0);
+}
+
+/**
+ * A stored hour's quantities as usage records (one per SKU), so a later hour whose usage did not change is recomputed
+ * by accountHour itself at its new position in the month, without loading its usage.
+ */
+function storedAsUsage(value: BillingHourly): UsageHourly[] {
+  return value.lines.map((l, i) => {
+    const units = Number(baseUnitsOf(l.sku, l.quantity).toFixed());
+    return {
+      instanceId: `stored-line-${i}`,
+      accountId: value.accountId,
+      hourStart: value.hourStart,
+      instanceType: l.sku.startsWith('compute.') ? l.sku.slice('compute.'.length) : 'none',
+      runningSeconds: l.sku.startsWith('compute.') ? units : 0,
+      txBytes: l.sku === EGRESS_SKU ? units : 0,
+      rxBytes: l.sku === INGRESS_SKU ? units : 0,
+      rxPackets: 0,
+      txPackets: 0,
+      cpuSeconds: '0',
+      counted: [],
+      version: 0,
+    };
+  });
 }

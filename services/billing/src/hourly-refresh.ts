@@ -30,7 +30,8 @@ export interface HourlyRefreshOutcome {
 /**
  * Recomputes the BillingHourly value of each account-hour from the stored usage, stores it, and enqueues it to the
  * outbox (one transaction with the caller's writes). Hours are computed oldest first per account, each building on
- * the month's earlier hours (the stored ones, and those computed here). An account-hour that cannot be priced yet
+ * the month's earlier hours (the stored ones, and those computed here); every later hour of the month whose month-to-
+ * date or tier position moved is republished too, so each published value depends only on the month's data. An account-hour that cannot be priced yet
  * is parked in billing_pending_hours with the reason instead of failing the batch: usage is never dropped, it is
  * billed once the account or price arrives (see README, "Missing prices").
  *
@@ -75,7 +76,7 @@ export async function refreshAccountHours(
     list.push(u);
     usageByAccount.set(u.accountId, list);
   }
-  const previous = await loadMonthsSoFar(db, known);
+  const previous = await loadMonths(db, known);
 
   const computed: BillingHourly[] = [];
   const now = options.clock();
@@ -124,8 +125,8 @@ export async function refreshAccountHours(
   return { published: computed.length, pending: pending.length };
 }
 
-/** The stored values of each account's month so far: from the start of the month of its first hour to its last hour. */
-async function loadMonthsSoFar(
+/** The stored values of each account's months: from the start of the month of its first hour to the end of its last. */
+async function loadMonths(
   db: Queryable,
   known: readonly { account: Account; hours: readonly number[] }[],
 ): Promise<Map<string, Map<number, BillingHourly>>> {
@@ -134,7 +135,7 @@ async function loadMonthsSoFar(
   const ranges = known.map(({ account, hours }) => ({
     accountId: account.accountId,
     from: monthPeriod(monthOf(hours[0]!, account.timeZone), account.timeZone).start,
-    to: hours[hours.length - 1]!,
+    to: monthPeriod(monthOf(hours[hours.length - 1]!, account.timeZone), account.timeZone).end - 1,
   }));
   const rows = await db.query<{ value: BillingHourly }>(
     `SELECT h.value FROM billing_hourly h
