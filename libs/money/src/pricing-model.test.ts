@@ -8,6 +8,7 @@ import {
   type PricingModel,
   type PriceTier,
 } from './pricing-model.ts';
+import { Rational } from './rational.ts';
 
 // First 100 free, then 0.09 up to 1000 (with a 1.00 flat fee for entering the tier), then 0.05.
 const tiers: PriceTier[] = [
@@ -17,7 +18,7 @@ const tiers: PriceTier[] = [
 ];
 const graduated: PricingModel = { kind: 'graduated', tiers };
 const volume: PricingModel = { kind: 'volume', tiers };
-const price = (model: PricingModel, q: string) => priceQuantity(model, q).toFixed();
+const price = (model: PricingModel, q: string) => priceQuantity(model, q).toString();
 
 describe('per_unit', () => {
   const model: PricingModel = { kind: 'per_unit', unitPrice: '0.0416' };
@@ -124,15 +125,55 @@ describe('validation', () => {
     );
   });
 
-  it('rejects negative quantities', () => {
+  it('rejects negative quantities and quantities from 10^30 on', () => {
     expect(() => priceQuantity(graduated, '-1')).toThrowError(RangeError);
+    expect(() => priceQuantity(graduated, '1' + '0'.repeat(30))).toThrowError(/not below the limit/);
+    expect(priceQuantity({ kind: 'per_unit', unitPrice: '1' }, '9'.repeat(30)).toString()).toBe('9'.repeat(30));
+  });
+
+  it('rejects prices from 10^18 on and prices with more than 12 decimals', () => {
+    expect(pricingModelProblems({ kind: 'per_unit', unitPrice: '1' + '0'.repeat(18) })).toEqual([
+      { path: ['unitPrice'], message: 'must be below 1000000000000000000' },
+    ]);
+    expect(pricingModelProblems({ kind: 'per_unit', unitPrice: '0.0000000000001' })).toEqual([
+      { path: ['unitPrice'], message: 'at most 12 decimals' },
+    ]);
+    expect(pricingModelProblems({ kind: 'per_unit', unitPrice: '999999999999999999.999999999999' })).toEqual([]);
+    expect(
+      pricingModelProblems({
+        kind: 'graduated',
+        tiers: [
+          { upTo: '1' + '0'.repeat(18), unitPrice: '1' },
+          { upTo: null, unitPrice: '1', flatFee: '0.1234567890123' },
+        ],
+      }).map((p) => p.path.join('.')),
+    ).toEqual(['tiers.0.upTo', 'tiers.1.flatFee']);
+  });
+});
+
+describe('exact amounts', () => {
+  it('multiplies before dividing: 6600 s at 0.03 per hour is exactly 0.055', () => {
+    const hours = Rational.fraction(6600n, 3600n);
+    expect(priceQuantity({ kind: 'per_unit', unitPrice: '0.03' }, hours).toString()).toBe('0.055');
+  });
+
+  it('keeps thirds exact through every model', () => {
+    const third = Rational.fraction(1n, 3n);
+    const tiered = [
+      { upTo: '0.25', unitPrice: '3' },
+      { upTo: null, unitPrice: '0.3', flatFee: '0.01' },
+    ];
+    expect(priceQuantity({ kind: 'graduated', tiers: tiered }, third).toString()).toBe('0.785'); // 0.75 + 1/12·0.3 + 0.01
+    expect(priceQuantity({ kind: 'volume', tiers: tiered }, third).toString()).toBe('0.11'); // 1/3 · 0.3 + 0.01
+    expect(priceQuantity({ kind: 'package', packageSize: '0.25', packagePrice: '1.5' }, third).toString()).toBe('3');
+    expect(priceQuantity({ kind: 'per_unit', unitPrice: '0.01' }, third).toString()).toBe('1/300');
   });
 });
 
 describe('marginalAmount', () => {
   it('prices an increment on top of what the period already used', () => {
-    expect(marginalAmount(graduated, '90', '20').toFixed()).toBe('1.9'); // 10 free, 10 × 0.09, 1 flat fee
-    expect(marginalAmount(graduated, '0', '0').toFixed()).toBe('0');
+    expect(marginalAmount(graduated, '90', '20').toString()).toBe('1.9'); // 10 free, 10 × 0.09, 1 flat fee
+    expect(marginalAmount(graduated, '0', '0').toString()).toBe('0');
   });
 
   it('telescopes to the price of the total', () => {
@@ -141,8 +182,8 @@ describe('marginalAmount', () => {
     let sum = priceQuantity(graduated, '0');
     for (const step of steps) {
       sum = sum.plus(marginalAmount(graduated, before, step));
-      before = priceQuantity({ kind: 'per_unit', unitPrice: '1' }, before).plus(step).toFixed();
+      before = priceQuantity({ kind: 'per_unit', unitPrice: '1' }, before).plus(step).toString();
     }
-    expect(sum.toFixed()).toBe(price(graduated, '2001'));
+    expect(sum.toString()).toBe(price(graduated, '2001'));
   });
 });

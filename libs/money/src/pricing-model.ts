@@ -1,4 +1,6 @@
-import { Dec, decimal, type DecimalInput } from './decimal.ts';
+import { decimal } from './decimal.ts';
+import { MAX_PRICE_SCALE, MAX_PRICE_VALUE, MAX_QUANTITY } from './money-limits.ts';
+import { Rational, type RationalInput } from './rational.ts';
 
 /** One tier; `upTo` is inclusive, null for the last, open-ended tier. `flatFee` is charged once when any quantity falls in the tier. */
 export interface PriceTier {
@@ -32,17 +34,24 @@ export class PricingModelError extends Error {
   }
 }
 
-function tryDecimal(value: string): Dec | undefined {
+function tryRational(value: string): Rational | undefined {
   try {
-    return decimal(value);
+    decimal(value); // the strict decimal-string check
+    return Rational.from(value);
   } catch {
     return undefined;
   }
 }
 
+function fractionDigits(value: string): number {
+  const point = value.indexOf('.');
+  return point === -1 ? 0 : value.length - point - 1;
+}
+
 /**
  * Everything wrong with a model, with paths, so a price book file can name each bad field.
  * Tiers must have strictly ascending `upTo` values, all positive, and only the last tier open-ended (null).
+ * Every number must be below MAX_PRICE_VALUE (10^18) with at most MAX_PRICE_SCALE (12) decimals.
  *
  * @example
  * pricingModelProblems({ kind: 'volume', tiers: [{ upTo: '10', unitPrice: '1' }] });
@@ -50,10 +59,13 @@ function tryDecimal(value: string): Dec | undefined {
  */
 export function pricingModelProblems(model: PricingModel): PricingModelProblem[] {
   const problems: PricingModelProblem[] = [];
-  const nonNegative = (value: string, path: (string | number)[]): Dec | undefined => {
-    const d = tryDecimal(value);
+  const nonNegative = (value: string, path: (string | number)[]): Rational | undefined => {
+    const d = tryRational(value);
     if (d === undefined) problems.push({ path, message: `not a decimal string: ${JSON.stringify(value)}` });
     else if (d.isNegative()) problems.push({ path, message: 'must not be negative' });
+    else if (d.gte(MAX_PRICE_VALUE)) problems.push({ path, message: `must be below ${MAX_PRICE_VALUE}` });
+    else if (fractionDigits(value) > MAX_PRICE_SCALE)
+      problems.push({ path, message: `at most ${MAX_PRICE_SCALE} decimals` });
     return d;
   };
   switch (model.kind) {
@@ -69,7 +81,7 @@ export function pricingModelProblems(model: PricingModel): PricingModelProblem[]
     case 'graduated':
     case 'volume': {
       if (model.tiers.length === 0) problems.push({ path: ['tiers'], message: 'needs at least one tier' });
-      let previous: Dec | undefined;
+      let previous: Rational | undefined;
       model.tiers.forEach((tier, i) => {
         nonNegative(tier.unitPrice, ['tiers', i, 'unitPrice']);
         if (tier.flatFee !== undefined) nonNegative(tier.flatFee, ['tiers', i, 'flatFee']);
@@ -87,7 +99,7 @@ export function pricingModelProblems(model: PricingModel): PricingModelProblem[]
         if (previous !== undefined && upTo.lte(previous)) {
           problems.push({
             path: ['tiers', i, 'upTo'],
-            message: `tiers must ascend: ${upTo.toFixed()} is not above ${previous.toFixed()}`,
+            message: `tiers must ascend: ${upTo.toString()} is not above ${previous.toString()}`,
           });
         }
         previous = upTo;
@@ -105,11 +117,19 @@ export function assertValidPricingModel<M extends PricingModel>(model: M): M {
   return model;
 }
 
-const fee = (tier: PriceTier): Dec => decimal(tier.flatFee ?? '0');
+const fee = (tier: PriceTier): Rational => Rational.from(tier.flatFee ?? '0');
+
+function quantityOf(quantity: RationalInput): Rational {
+  const q = Rational.from(quantity);
+  if (q.isNegative()) throw new RangeError(`cannot price a negative quantity: ${q.toString()}`);
+  if (q.gte(MAX_QUANTITY)) throw new RangeError(`quantity ${q.toString()} is not below the limit ${MAX_QUANTITY}`);
+  return q;
+}
 
 /**
- * The amount for a quantity, at full precision (no rounding). Zero quantity always costs 0: a tier's
- * flat fee is charged only when some quantity falls in it.
+ * The exact amount for a quantity: a Rational, never rounded or cut (round it once, with roundToMinor). The quantity
+ * may be a Rational (hours = seconds / 3600 is one) or a decimal; it must be below MAX_QUANTITY (10^30). Zero quantity
+ * always costs 0: a tier's flat fee is charged only when some quantity falls in it.
  *
  * - per_unit: q × unitPrice
  * - graduated: each tier's portion of q at that tier's price, plus the flat fee of every tier touched
@@ -118,32 +138,28 @@ const fee = (tier: PriceTier): Dec => decimal(tier.flatFee ?? '0');
  *
  * @example
  * const tiers = [{ upTo: '100', unitPrice: '0' }, { upTo: null, unitPrice: '0.08' }];
- * priceQuantity({ kind: 'graduated', tiers }, '150').toFixed(); // '4'
- * priceQuantity({ kind: 'volume', tiers }, '150').toFixed(); // '12'
+ * priceQuantity({ kind: 'graduated', tiers }, '150').toString(); // '4'
+ * priceQuantity({ kind: 'volume', tiers }, '150').toString(); // '12'
+ * priceQuantity({ kind: 'per_unit', unitPrice: '0.03' }, Rational.fraction(6600n, 3600n)).toString(); // '0.055'
  */
-export function priceQuantity(model: PricingModel, quantity: DecimalInput): Dec {
-  const q = decimal(quantity);
-  if (q.isNegative()) throw new RangeError(`cannot price a negative quantity: ${q.toFixed()}`);
+export function priceQuantity(model: PricingModel, quantity: RationalInput): Rational {
+  const q = quantityOf(quantity);
   assertValidPricingModel(model);
-  if (q.isZero()) return new Dec(0);
+  if (q.isZero()) return Rational.ZERO;
   switch (model.kind) {
     case 'per_unit':
       return q.times(model.unitPrice);
-    case 'package': {
-      // ceil(q / size) computed so that a quotient rounded at 40 digits cannot hide a partial package.
-      const whole = q.div(model.packageSize).floor();
-      const packages = whole.times(model.packageSize).lt(q) ? whole.plus(1) : whole;
-      return packages.times(model.packagePrice);
-    }
+    case 'package':
+      return Rational.from(q.div(model.packageSize).ceil()).times(model.packagePrice);
     case 'graduated': {
-      let amount = new Dec(0);
-      let lower = new Dec(0);
+      let amount = Rational.ZERO;
+      let lower = Rational.ZERO;
       for (const tier of model.tiers) {
         if (q.lte(lower)) break;
-        const upper = tier.upTo === null ? q : Dec.min(q, tier.upTo);
+        const upper = tier.upTo === null ? q : Rational.min(q, tier.upTo);
         amount = amount.plus(upper.minus(lower).times(tier.unitPrice)).plus(fee(tier));
         if (tier.upTo === null) break;
-        lower = decimal(tier.upTo);
+        lower = Rational.from(tier.upTo);
       }
       return amount;
     }
@@ -157,15 +173,15 @@ export function priceQuantity(model: PricingModel, quantity: DecimalInput): Dec 
 }
 
 /**
- * What `added` more costs after `before` has already been priced in the same period:
+ * What `added` more costs after `before` has already been priced in the same period, exactly:
  * price(before + added) − price(before). Summed over a period's increments it telescopes to price(total),
  * which is what an hourly preview needs for tiered models.
  *
  * @example
  * const tiers = [{ upTo: '100', unitPrice: '0' }, { upTo: null, unitPrice: '0.08' }];
- * marginalAmount({ kind: 'graduated', tiers }, '90', '20').toFixed(); // '0.8'
+ * marginalAmount({ kind: 'graduated', tiers }, '90', '20').toString(); // '0.8'
  */
-export function marginalAmount(model: PricingModel, before: DecimalInput, added: DecimalInput): Dec {
-  const b = decimal(before);
-  return priceQuantity(model, b.plus(decimal(added))).minus(priceQuantity(model, b));
+export function marginalAmount(model: PricingModel, before: RationalInput, added: RationalInput): Rational {
+  const b = Rational.from(before);
+  return priceQuantity(model, b.plus(added)).minus(priceQuantity(model, b));
 }

@@ -1,17 +1,19 @@
 import { minorUnits } from './currency.ts';
-import { Dec, decimal, type DecimalInput } from './decimal.ts';
+import { Dec } from './decimal.ts';
+import { formatScaled, Rational, type RationalInput } from './rational.ts';
 
 /**
- * Rounds an amount to the currency's minor unit, half away from zero. This is the one rounding an
- * invoice line gets (invariant 5); never round before summing a line.
+ * Rounds an exact amount to the currency's minor unit, half away from zero. This is the one rounding an invoice
+ * line gets (invariant 5); never round before summing a line. The amount may be a Rational (a line amount is one)
+ * or a decimal; the result is exact, whatever the size.
  *
  * @example
  * roundToMinor('2.345', 'USD').toFixed(); // '2.35'
  * roundToMinor('-2.345', 'USD').toFixed(); // '-2.35'
  * roundToMinor('2.5', 'JPY').toFixed(); // '3'
  */
-export function roundToMinor(amount: DecimalInput, currency: string): Dec {
-  return decimal(amount).toDecimalPlaces(minorUnits(currency), Dec.ROUND_HALF_UP);
+export function roundToMinor(amount: RationalInput, currency: string): Dec {
+  return new Dec(formatMinor(amount, currency));
 }
 
 /**
@@ -20,11 +22,23 @@ export function roundToMinor(amount: DecimalInput, currency: string): Dec {
  * @example
  * formatMinor('12.3', 'USD'); // '12.30'
  * formatMinor('1.0005', 'KWD'); // '1.001'
+ * formatMinor(Rational.fraction(11n, 200n), 'USD'); // '0.06' (0.055, exactly half a cent)
  */
-export function formatMinor(amount: DecimalInput, currency: string): string {
-  const rounded = roundToMinor(amount, currency);
-  // "-0.00" would make two equal invoices serialize differently.
-  return (rounded.isZero() ? rounded.abs() : rounded).toFixed(minorUnits(currency));
+export function formatMinor(amount: RationalInput, currency: string): string {
+  const digits = minorUnits(currency);
+  // formatScaled never writes "-0.00", which would make two equal invoices serialize differently.
+  return formatScaled(Rational.from(amount).scaledHalfAwayFromZero(digits), digits);
+}
+
+/**
+ * The amount rounded to the minor unit as an exact Rational (for sums of rounded lines).
+ *
+ * @example
+ * minorRational('0.055', 'USD').toString(); // '0.06'
+ */
+export function minorRational(amount: RationalInput, currency: string): Rational {
+  const digits = minorUnits(currency);
+  return Rational.fraction(Rational.from(amount).scaledHalfAwayFromZero(digits), 10n ** BigInt(digits));
 }
 
 /**
@@ -33,6 +47,7 @@ export function formatMinor(amount: DecimalInput, currency: string): string {
  * @example
  * floorToMinor('10.005', 'USD').toFixed(); // '10'
  */
-export function floorToMinor(amount: DecimalInput, currency: string): Dec {
-  return decimal(amount).toDecimalPlaces(minorUnits(currency), Dec.ROUND_DOWN);
+export function floorToMinor(amount: RationalInput, currency: string): Dec {
+  const digits = minorUnits(currency);
+  return new Dec(formatScaled(Rational.from(amount).scaledTowardZero(digits), digits));
 }

@@ -1,10 +1,10 @@
-import { Dec, marginalAmount, toDecimalString } from '@tally/money';
+import { displayDecimal, marginalAmount, Rational } from '@tally/money';
 import { HOUR_MS, type Account, type BillingHourly, type PriceEntry, type UsageHourly } from '@tally/records';
 import { monthOf } from './billing-month.ts';
 import { latestUsage } from './latest-usage.ts';
 import type { PriceSource } from './price-book.ts';
 import { priceEntryKey } from './price-entry-key.ts';
-import { isFreeUnlessPriced, usageMeasures } from './usage-measures.ts';
+import { isFreeUnlessPriced, quantityOf, shownQuantity, usageMeasures } from './usage-measures.ts';
 
 export interface AccountHourInput {
   readonly account: Pick<Account, 'accountId' | 'currency' | 'timeZone'>;
@@ -42,8 +42,8 @@ export function accountHour(input: AccountHourInput): BillingHourly {
     const seen = earlier.get(hour.hourStart);
     if (seen === undefined || hour.version > seen.version) earlier.set(hour.hourStart, hour);
   }
-  const before = new Map<string, Dec>();
-  let previousTotal = new Dec(0);
+  const before = new Map<string, Rational>();
+  let previousTotal = Rational.ZERO;
   for (const hour of earlier.values()) {
     previousTotal = previousTotal.plus(hour.hourTotal);
     for (const l of hour.lines) {
@@ -51,11 +51,12 @@ export function accountHour(input: AccountHourInput): BillingHourly {
       const entry = prices.findPriceAt(l.sku, account.currency, hour.hourStart);
       if (entry === undefined) continue;
       const key = priceEntryKey(entry);
-      before.set(key, (before.get(key) ?? new Dec(0)).plus(l.quantity));
+      // Shown quantities are whole seconds or bytes: read back exactly, never summed as cut decimals.
+      before.set(key, (before.get(key) ?? Rational.ZERO).plus(shownQuantity(l.quantity, entry.unit)));
     }
   }
 
-  const groups = new Map<string, { entry: PriceEntry; baseUnits: Dec; perUnit: number }>();
+  const groups = new Map<string, { entry: PriceEntry; baseUnits: bigint; perUnit: number }>();
   for (const record of latestUsage(input.usage)) {
     if (record.accountId !== account.accountId || record.hourStart !== hourStart) continue;
     for (const measure of usageMeasures(record)) {
@@ -66,29 +67,29 @@ export function accountHour(input: AccountHourInput): BillingHourly {
       const key = priceEntryKey(entry);
       const group = groups.get(key);
       if (group === undefined)
-        groups.set(key, { entry, baseUnits: new Dec(measure.baseUnits), perUnit: measure.perUnit });
-      else group.baseUnits = group.baseUnits.plus(measure.baseUnits);
+        groups.set(key, { entry, baseUnits: BigInt(measure.baseUnits), perUnit: measure.perUnit });
+      else group.baseUnits += BigInt(measure.baseUnits);
     }
   }
 
   const lines = [...groups.entries()]
     .map(([key, g]) => {
-      const quantity = g.baseUnits.div(g.perUnit);
+      const quantity = quantityOf(g.baseUnits, g.perUnit);
       return {
         sku: g.entry.sku,
         quantity,
-        amount: marginalAmount(g.entry.model, before.get(key) ?? new Dec(0), quantity),
+        amount: marginalAmount(g.entry.model, before.get(key) ?? Rational.ZERO, quantity),
       };
     })
     .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
-  const hourTotal = lines.reduce((sum, l) => sum.plus(l.amount), new Dec(0));
+  const hourTotal = lines.reduce((sum, l) => sum.plus(l.amount), Rational.ZERO);
   return {
     accountId: account.accountId,
     hourStart,
     currency: account.currency,
-    lines: lines.map((l) => ({ sku: l.sku, quantity: toDecimalString(l.quantity), amount: toDecimalString(l.amount) })),
-    hourTotal: toDecimalString(hourTotal),
-    monthToDate: toDecimalString(previousTotal.plus(hourTotal)),
+    lines: lines.map((l) => ({ sku: l.sku, quantity: displayDecimal(l.quantity), amount: displayDecimal(l.amount) })),
+    hourTotal: displayDecimal(hourTotal),
+    monthToDate: displayDecimal(previousTotal.plus(hourTotal)),
     version: input.version,
   };
 }

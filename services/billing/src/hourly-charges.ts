@@ -1,8 +1,8 @@
-import { decimal, marginalAmount, toDecimalString, type DecimalInput } from '@tally/money';
+import { displayDecimal, marginalAmount, type RationalInput } from '@tally/money';
 import type { UsageHourly } from '@tally/records';
 import type { PriceSource } from './price-book.ts';
 import { priceEntryKey } from './price-entry-key.ts';
-import { isFreeUnlessPriced, usageMeasures } from './usage-measures.ts';
+import { isFreeUnlessPriced, quantityOf, usageMeasures } from './usage-measures.ts';
 
 /** A charge of one hour, at full precision, with the price entry it was priced with. */
 export interface HourlyChargeLine {
@@ -28,7 +28,7 @@ export function hourlyCharges(
   record: UsageHourly,
   currency: string,
   prices: PriceSource,
-  monthToDate: ReadonlyMap<string, DecimalInput> = new Map(),
+  monthToDate: ReadonlyMap<string, RationalInput> = new Map(),
 ): HourlyChargeLine[] {
   const lines: HourlyChargeLine[] = [];
   for (const measure of usageMeasures(record)) {
@@ -37,13 +37,13 @@ export function hourlyCharges(
       : prices.priceAt(measure.sku, currency, record.hourStart);
     if (entry === undefined) continue;
     const key = priceEntryKey(entry);
-    const quantity = decimal(String(measure.baseUnits)).div(measure.perUnit);
+    const quantity = quantityOf(BigInt(measure.baseUnits), measure.perUnit);
     const amount = marginalAmount(entry.model, monthToDate.get(key) ?? '0', quantity);
     lines.push({
       sku: measure.sku,
-      quantity: toDecimalString(quantity),
+      quantity: displayDecimal(quantity),
       priceEntryKey: key,
-      amount: toDecimalString(amount),
+      amount: displayDecimal(amount),
     });
   }
   return lines;

@@ -1,11 +1,9 @@
-// A test oracle: the invoice rules of README.md written again, as plainly as possible, sharing nothing
-// with buildInvoice but decimal.js and the output types. The property test checks that both agree.
-// Deliberately slow and naive (linear scans, Intl for time zones instead of @date-fns/tz).
-import decimalJs, { type Decimal } from 'decimal.js';
+// A test oracle: the invoice rules of README.md written again, as plainly as possible, sharing nothing with
+// buildInvoice but the output types: not @tally/money, not decimal.js. Its arithmetic is its own exact fractions of
+// BigInts, so a precision cut or a double rounding in the product shows up as a difference. The property tests check
+// that both agree. Deliberately slow and naive (linear scans, Intl for time zones instead of @date-fns/tz).
 import type { Account, PriceEntry, PricingModel, UsageHourly } from '@tally/records';
 import type { BilledQuantity, InvoiceDraft, InvoiceLine } from './invoice.ts';
-
-const D = (decimalJs as unknown as typeof decimalJs.Decimal).clone({ precision: 40, rounding: 4 }); // 4 = ROUND_HALF_UP
 
 export interface OracleInput {
   readonly account: Account;
@@ -21,8 +19,141 @@ export interface OracleInput {
   }[];
 }
 
+// ------------------------------------------------------------------------------------------ exact fractions
+
+/** n / d with d > 0, not necessarily reduced: every comparison cross-multiplies. */
+export interface Q {
+  readonly n: bigint;
+  readonly d: bigint;
+}
+
+export function q(n: bigint, d = 1n): Q {
+  if (d < 0n) [n, d] = [-n, -d];
+  // Reduce, or sums of many lines grow denominators without bound.
+  let [x, y] = [n < 0n ? -n : n, d];
+  while (y !== 0n) [x, y] = [y, x % y];
+  return x > 1n ? { n: n / x, d: d / x } : { n, d };
+}
+
+/** A decimal string such as "-12.50" as a fraction, digit by digit. */
+export function qOf(text: string): Q {
+  const negative = text.startsWith('-');
+  const body = text.replace(/^[-+]/, '');
+  const [whole, fraction = ''] = body.split('.');
+  let n = 0n;
+  for (const c of whole! + fraction) n = n * 10n + BigInt(c.charCodeAt(0) - 48);
+  return q(negative ? -n : n, 10n ** BigInt(fraction.length));
+}
+
+export const add = (a: Q, b: Q): Q => q(a.n * b.d + b.n * a.d, a.d * b.d);
+export const sub = (a: Q, b: Q): Q => q(a.n * b.d - b.n * a.d, a.d * b.d);
+export const mul = (a: Q, b: Q): Q => q(a.n * b.n, a.d * b.d);
+export const div = (a: Q, b: Q): Q => q(a.n * b.d, a.d * b.n);
+export const cmp = (a: Q, b: Q): number => {
+  const x = a.n * b.d;
+  const y = b.n * a.d;
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+const isZero = (a: Q): boolean => a.n === 0n;
+const ZERO = q(0n);
+
+/** Smallest integer ≥ a. */
+function ceil(a: Q): bigint {
+  let k = a.n / a.d;
+  while (k * a.d < a.n) k += 1n;
+  while ((k - 1n) * a.d >= a.n) k -= 1n;
+  return k;
+}
+
+/** The integer nearest to a, half away from zero (|a| rounded, then the sign put back). */
+function nearest(a: Q): bigint {
+  const negative = a.n < 0n;
+  const n = negative ? -a.n : a.n;
+  // floor(n/d + 1/2) = floor((2n + d) / 2d): a half goes up, i.e. away from zero.
+  const r = (2n * n + a.d) / (2n * a.d);
+  return negative ? -r : r;
+}
+
+/** Writes k × 10^-digits with exactly `digits` decimals; "0.00", never "-0.00". */
+function fixed(k: bigint, digits: number): string {
+  const negative = k < 0n;
+  let body = (negative ? -k : k).toString();
+  if (digits > 0) {
+    while (body.length <= digits) body = '0' + body;
+    body = body.slice(0, body.length - digits) + '.' + body.slice(body.length - digits);
+  }
+  return negative && k !== 0n ? '-' + body : body;
+}
+
+/** a rounded half away from zero to `digits` decimals, as text. */
+function roundTo(a: Q, digits: number): string {
+  return fixed(nearest(mul(a, q(10n ** BigInt(digits)))), digits);
+}
+
+/**
+ * How the invoice shows a quantity or an unrounded amount: the exact decimal if there is one, else 40 significant
+ * digits, rounded half away from zero. Found by long division, digit by digit.
+ */
+export function shown(a: Q): string {
+  const negative = a.n < 0n;
+  const n = negative ? -a.n : a.n;
+  const whole = (n / a.d).toString();
+  let rest = n % a.d;
+  if (terminates(a)) {
+    let fraction = '';
+    while (rest !== 0n) {
+      rest *= 10n;
+      fraction += (rest / a.d).toString();
+      rest %= a.d;
+    }
+    const text = fraction === '' ? whole : `${whole}.${fraction}`;
+    return negative && n !== 0n ? '-' + text : text;
+  }
+  if (whole !== '0') return shownAtScale(a, 40 - whole.length);
+  // Below 1: 40 digits from the first non-zero one.
+  let zeros = 0;
+  for (rest *= 10n; rest < a.d; rest *= 10n) zeros += 1;
+  return shownAtScale(a, zeros + 40);
+}
+
+function terminates(a: Q): boolean {
+  let x = a.n < 0n ? -a.n : a.n;
+  let d = a.d;
+  while (x !== 0n) [x, d] = [d % x, x]; // d becomes gcd(n, d)
+  let reduced = a.d / d;
+  while (reduced % 2n === 0n) reduced /= 2n;
+  while (reduced % 5n === 0n) reduced /= 5n;
+  return reduced === 1n;
+}
+
+function shownAtScale(a: Q, scale: number): string {
+  const k = scale >= 0 ? nearest(mul(a, q(10n ** BigInt(scale)))) : nearest(div(a, q(10n ** BigInt(-scale))));
+  let text = scale >= 0 ? fixed(k, scale) : fixed(k * 10n ** BigInt(-scale), 0);
+  if (text.includes('.')) text = text.replace(/0+$/, '').replace(/\.$/, '');
+  return text;
+}
+
+// ------------------------------------------------------------------------------------------ currencies
+
+/** ISO 4217 minor units of the currencies the tests bill in, written down here rather than looked up. */
+const MINOR_DIGITS: Record<string, number> = {
+  USD: 2,
+  EUR: 2,
+  CHF: 2,
+  HUF: 2,
+  JPY: 0,
+  KRW: 0,
+  KWD: 3,
+  BHD: 3,
+  TND: 3,
+  IQD: 3,
+  CLF: 4,
+};
+
 function minorDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits = MINOR_DIGITS[currency];
+  if (digits === undefined) throw new Error(`oracle: no minor unit written down for ${currency}`);
+  return digits;
 }
 
 function localParts(
@@ -71,34 +202,42 @@ function isoKey(entry: PriceEntry): string {
   return entry.sku + '|' + entry.currency + '|' + new Date(entry.effectiveFrom).toISOString();
 }
 
-function priceOf(model: PricingModel, quantity: Decimal): Decimal {
-  let amount = new D(0);
-  if (quantity.isZero()) return amount;
-  if (model.kind === 'per_unit') return quantity.times(model.unitPrice);
-  if (model.kind === 'package') return quantity.div(model.packageSize).ceil().times(model.packagePrice);
+/** The exact price of a quantity: no rounding anywhere. */
+export function priceOf(model: PricingModel, quantity: Q): Q {
+  let amount = ZERO;
+  if (isZero(quantity)) return amount;
+  if (model.kind === 'per_unit') return mul(quantity, qOf(model.unitPrice));
+  if (model.kind === 'package') return mul(q(ceil(div(quantity, qOf(model.packageSize)))), qOf(model.packagePrice));
   if (model.kind === 'volume') {
     for (const tier of model.tiers) {
-      if (tier.upTo === null || quantity.lte(tier.upTo)) return quantity.times(tier.unitPrice).plus(tier.flatFee);
+      if (tier.upTo === null || cmp(quantity, qOf(tier.upTo)) <= 0) {
+        return add(mul(quantity, qOf(tier.unitPrice)), qOf(tier.flatFee));
+      }
     }
     throw new Error('oracle: no volume tier');
   }
   // graduated
-  let floor = new D(0);
+  let floor = ZERO;
   for (const tier of model.tiers) {
-    const ceiling = tier.upTo === null ? quantity : D.min(quantity, tier.upTo);
-    if (ceiling.gt(floor)) amount = amount.plus(ceiling.minus(floor).times(tier.unitPrice)).plus(tier.flatFee);
-    if (tier.upTo !== null) floor = D.max(floor, new D(tier.upTo));
+    const upTo = tier.upTo === null ? undefined : qOf(tier.upTo);
+    const ceiling = upTo === undefined || cmp(quantity, upTo) < 0 ? quantity : upTo;
+    if (cmp(ceiling, floor) > 0) {
+      amount = add(add(amount, mul(sub(ceiling, floor), qOf(tier.unitPrice))), qOf(tier.flatFee));
+    }
+    if (upTo !== undefined && cmp(upTo, floor) > 0) floor = upTo;
   }
   return amount;
 }
 
-function text(d: Decimal): string {
-  return d.isZero() ? '0' : d.toFixed();
+/** The exact value of a shown quantity of whole base units (k / perUnit), else the decimal as written. */
+function readShown(text: string, perUnit: bigint): Q {
+  const exact = qOf(text);
+  const k = nearest(mul(exact, q(perUnit)));
+  return shown(q(k, perUnit)) === text ? q(k, perUnit) : exact;
 }
 
-function rounded(d: Decimal, currency: string): string {
-  const r = d.toDecimalPlaces(minorDigits(currency), D.ROUND_HALF_UP);
-  return (r.isZero() ? new D(0) : r).toFixed(minorDigits(currency));
+function rounded(a: Q, currency: string): string {
+  return roundTo(a, minorDigits(currency));
 }
 
 export function oracleInvoice(input: OracleInput): InvoiceDraft {
@@ -130,7 +269,7 @@ export function oracleInvoice(input: OracleInput): InvoiceDraft {
 
   /** key → { entry, summed base units, divisor } for the account's latest usage in a month. */
   function groupsOf(records: readonly UsageHourly[], forMonth: string) {
-    const groups = new Map<string, { entry: PriceEntry; units: Decimal; divisor: number }>();
+    const groups = new Map<string, { entry: PriceEntry; units: bigint; divisor: bigint }>();
     for (const [i, r] of records.entries()) {
       const newer = records.some(
         (o) => o.instanceId === r.instanceId && o.hourStart === r.hourStart && o.version > r.version,
@@ -142,10 +281,10 @@ export function oracleInvoice(input: OracleInput): InvoiceDraft {
       );
       if (first !== i) continue;
       if (r.accountId !== account.accountId || monthOfInstant(r.hourStart, tz) !== forMonth) continue;
-      const uses: [string, number, number][] = [
-        ['compute.' + r.instanceType, r.runningSeconds, 3600],
-        ['egress.gb', r.txBytes, 1e9],
-        ['ingress.gb', r.rxBytes, 1e9],
+      const uses: [string, number, bigint][] = [
+        ['compute.' + r.instanceType, r.runningSeconds, 3600n],
+        ['egress.gb', r.txBytes, 1_000_000_000n],
+        ['ingress.gb', r.rxBytes, 1_000_000_000n],
       ];
       for (const [sku, units, divisor] of uses) {
         if (units === 0) continue;
@@ -154,8 +293,8 @@ export function oracleInvoice(input: OracleInput): InvoiceDraft {
           if (sku === 'ingress.gb') continue;
           throw new Error(`oracle: no price for ${sku}`);
         }
-        const g = groups.get(isoKey(entry)) ?? { entry, units: new D(0), divisor };
-        g.units = g.units.plus(units);
+        const g = groups.get(isoKey(entry)) ?? { entry, units: 0n, divisor };
+        g.units += BigInt(units);
         groups.set(isoKey(entry), g);
       }
     }
@@ -171,7 +310,7 @@ export function oracleInvoice(input: OracleInput): InvoiceDraft {
 
   const usageLines: InvoiceLine[] = [];
   for (const [key, g] of groupsOf(input.usage, month)) {
-    const quantity = g.units.div(g.divisor);
+    const quantity = q(g.units, g.divisor);
     const amount = priceOf(g.entry.model, quantity);
     usageLines.push({
       kind: 'usage',
@@ -179,8 +318,8 @@ export function oracleInvoice(input: OracleInput): InvoiceDraft {
       priceEntryKey: key,
       unit: g.entry.unit,
       adjustsMonth: null,
-      quantity: text(quantity),
-      amount: text(amount),
+      quantity: shown(quantity),
+      amount: shown(amount),
       roundedAmount: rounded(amount, currency),
     });
   }
@@ -196,48 +335,52 @@ export function oracleInvoice(input: OracleInput): InvoiceDraft {
       const g = groups.get(key);
       const entry = g?.entry ?? book.find((e) => isoKey(e) === key);
       if (entry === undefined) throw new Error('oracle: billed entry not in book');
-      const now = g === undefined ? new D(0) : g.units.div(g.divisor);
-      let was = new D(0);
-      for (const b of f.billed) if (b.priceEntryKey === key) was = was.plus(b.quantity);
-      if (now.eq(was)) continue;
-      const amount = priceOf(entry.model, now).minus(priceOf(entry.model, was));
+      const now = g === undefined ? ZERO : q(g.units, g.divisor);
+      const perUnit = entry.unit === 'hour' ? 3600n : 1_000_000_000n;
+      let was = ZERO;
+      for (const b of f.billed) if (b.priceEntryKey === key) was = add(was, readShown(b.quantity, perUnit));
+      if (cmp(now, was) === 0) continue;
+      const amount = sub(priceOf(entry.model, now), priceOf(entry.model, was));
       lines.push({
         kind: 'adjustment',
         sku: entry.sku,
         priceEntryKey: key,
         unit: entry.unit,
         adjustsMonth: f.month,
-        quantity: text(now.minus(was)),
-        amount: text(amount),
+        quantity: shown(sub(now, was)),
+        amount: shown(amount),
         roundedAmount: rounded(amount, currency),
       });
     }
     adjustmentLines.push(...lines.sort(order));
   }
 
-  let subtotal = new D(0);
-  for (const l of [...usageLines, ...adjustmentLines]) subtotal = subtotal.plus(l.roundedAmount);
-  const credit = new D(input.creditAvailable);
-  const spendable = credit.toDecimalPlaces(minorDigits(currency), D.ROUND_DOWN);
-  let applied = new D(0);
-  if (subtotal.gt(0)) applied = spendable.lt(subtotal) ? spendable : subtotal;
-  const creditLines: InvoiceLine[] = applied.isZero()
-    ? []
-    : [
-        {
-          kind: 'credit',
-          sku: null,
-          priceEntryKey: null,
-          unit: null,
-          adjustsMonth: null,
-          quantity: null,
-          amount: text(applied.neg()),
-          roundedAmount: rounded(applied.neg(), currency),
-        },
-      ];
+  let subtotal = ZERO;
+  for (const l of [...usageLines, ...adjustmentLines]) subtotal = add(subtotal, qOf(l.roundedAmount));
+  const credit = qOf(input.creditAvailable);
+  // Whole minor units of credit can be spent: truncate (credit is never negative).
+  const unit = q(1n, 10n ** BigInt(minorDigits(currency)));
+  const spendable = mul(q(div(credit, unit).n / div(credit, unit).d), unit);
+  let applied = ZERO;
+  if (cmp(subtotal, ZERO) > 0) applied = cmp(spendable, subtotal) < 0 ? spendable : subtotal;
+  // A negative month is carried forward as credit: a positive line brings the total to zero.
+  const carried = cmp(subtotal, ZERO) < 0 ? sub(ZERO, subtotal) : ZERO;
+  const moneyLine = (kind: 'credit' | 'carried_forward', amount: Q): InvoiceLine => ({
+    kind,
+    sku: null,
+    priceEntryKey: null,
+    unit: null,
+    adjustsMonth: null,
+    quantity: null,
+    amount: shown(amount),
+    roundedAmount: rounded(amount, currency),
+  });
+  const creditLines: InvoiceLine[] = [];
+  if (!isZero(applied)) creditLines.push(moneyLine('credit', sub(ZERO, applied)));
+  if (!isZero(carried)) creditLines.push(moneyLine('carried_forward', carried));
   const lines = [...usageLines, ...adjustmentLines, ...creditLines];
-  let total = new D(0);
-  for (const l of lines) total = total.plus(l.roundedAmount);
+  let total = ZERO;
+  for (const l of lines) total = add(total, qOf(l.roundedAmount));
 
   const [year, monthNumber] = month.split('-').map(Number) as [number, number];
   const start = startOfLocalMonth(year, monthNumber, tz);
@@ -255,6 +398,6 @@ export function oracleInvoice(input: OracleInput): InvoiceDraft {
     subtotal: rounded(subtotal, currency),
     creditApplied: rounded(applied, currency),
     total: rounded(total, currency),
-    creditRemaining: text(credit.minus(applied)),
+    creditRemaining: shown(add(sub(credit, applied), carried)),
   };
 }

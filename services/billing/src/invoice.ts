@@ -11,8 +11,12 @@ export const INVOICE_FORMAT = 'tally.invoice.v1';
  * Fields that do not apply are null (never absent), so the canonical JSON has one shape.
  */
 export interface InvoiceLine {
-  readonly kind: 'usage' | 'adjustment' | 'credit';
-  /** null for the credit line. */
+  /**
+   * usage and adjustment lines bill SKUs; `credit` spends account credit (negative); `carried_forward` (positive)
+   * brings a negative month to 0 and moves that amount to account credit for the next invoice.
+   */
+  readonly kind: 'usage' | 'adjustment' | 'credit' | 'carried_forward';
+  /** null for the credit and carried_forward lines (as are priceEntryKey, unit and quantity). */
   readonly sku: string | null;
   /** The price entry the line was priced with (priceEntryKey); null for the credit line. */
   readonly priceEntryKey: string | null;
@@ -36,7 +40,7 @@ export interface InvoiceDraft {
   readonly periodStart: number;
   /** Epoch ms, exclusive: local midnight on the 1st of the next month. */
   readonly periodEnd: number;
-  /** Usage lines by (sku, effectiveFrom), then adjustment lines by (month, sku, effectiveFrom), then the credit line. */
+  /** Usage lines by (sku, effectiveFrom), then adjustment lines by (month, sku, effectiveFrom), then the credit line, then the carried_forward line. */
   readonly lines: readonly InvoiceLine[];
   /** Sum of the rounded usage and adjustment lines. */
   readonly subtotal: string;
@@ -44,7 +48,7 @@ export interface InvoiceDraft {
   readonly creditApplied: string;
   /** Sum of all rounded lines. */
   readonly total: string;
-  /** Credit left to carry to the next month (full precision). */
+  /** Credit left to carry to the next month (full precision): unspent credit plus a negative month's balance. */
   readonly creditRemaining: string;
 }
 

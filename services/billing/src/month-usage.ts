@@ -1,18 +1,18 @@
-import { Dec } from '@tally/money';
+import type { Rational } from '@tally/money';
 import type { PriceEntry, UsageHourly } from '@tally/records';
 import type { MonthPeriod } from './billing-month.ts';
 import { latestUsage } from './latest-usage.ts';
 import type { PriceSource } from './price-book.ts';
 import { priceEntryKey } from './price-entry-key.ts';
-import { isFreeUnlessPriced, usageMeasures } from './usage-measures.ts';
+import { isFreeUnlessPriced, quantityOf, usageMeasures } from './usage-measures.ts';
 
 /** A month's usage of one SKU billed under one price entry: the unit tiers apply to. */
 export interface UsageGroup {
   readonly sku: string;
   readonly entry: PriceEntry;
   readonly priceEntryKey: string;
-  /** Exact quantity in the entry's unit: summed base units divided once. */
-  readonly quantity: Dec;
+  /** Exact quantity in the entry's unit: summed base units divided once, as an exact rational. */
+  readonly quantity: Rational;
 }
 
 /**
@@ -47,7 +47,7 @@ export function monthUsageGroups(
  * acc.groups();
  */
 export class UsageGroupAccumulator {
-  readonly #groups = new Map<string, { sku: string; entry: PriceEntry; baseUnits: Dec; perUnit: number }>();
+  readonly #groups = new Map<string, { sku: string; entry: PriceEntry; baseUnits: bigint; perUnit: number }>();
 
   readonly accountId: string;
   readonly currency: string;
@@ -77,18 +77,23 @@ export class UsageGroupAccumulator {
         this.#groups.set(key, {
           sku: measure.sku,
           entry,
-          baseUnits: new Dec(measure.baseUnits),
+          baseUnits: BigInt(measure.baseUnits),
           perUnit: measure.perUnit,
         });
       } else {
-        group.baseUnits = group.baseUnits.plus(measure.baseUnits);
+        group.baseUnits += BigInt(measure.baseUnits);
       }
     }
   }
 
   groups(): UsageGroup[] {
     return [...this.#groups.entries()]
-      .map(([key, g]) => ({ sku: g.sku, entry: g.entry, priceEntryKey: key, quantity: g.baseUnits.div(g.perUnit) }))
+      .map(([key, g]) => ({
+        sku: g.sku,
+        entry: g.entry,
+        priceEntryKey: key,
+        quantity: quantityOf(g.baseUnits, g.perUnit),
+      }))
       .sort(bySkuThenEffectiveFrom);
   }
 }

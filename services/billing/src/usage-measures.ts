@@ -1,3 +1,4 @@
+import { Rational, snapToGrid } from '@tally/money';
 import type { UsageHourly } from '@tally/records';
 
 /** How much of one SKU a usage record holds, in whole base units (seconds, bytes), and how many make one priced unit. */
@@ -38,4 +39,32 @@ export function usageMeasures(record: UsageHourly): UsageMeasure[] {
 /** SKUs that cost nothing when the price book has no price for them, instead of failing. */
 export function isFreeUnlessPriced(sku: string): boolean {
   return sku === INGRESS_SKU;
+}
+
+/** Base units in one priced unit: seconds in an hour, bytes in a GB. */
+export function perUnitOf(unit: 'hour' | 'gb'): number {
+  return unit === 'hour' ? SECONDS_PER_HOUR : BYTES_PER_GB;
+}
+
+/**
+ * The exact quantity of `baseUnits` whole base units: baseUnits / perUnit as a Rational, never a cut quotient
+ * (6600 s is 11/6 h, not 1.8333… at some precision).
+ *
+ * @example
+ * quantityOf(6600n, SECONDS_PER_HOUR).toString(); // '11/6'
+ */
+export function quantityOf(baseUnits: bigint, perUnit: number): Rational {
+  return Rational.fraction(baseUnits, BigInt(perUnit));
+}
+
+/**
+ * Reads a quantity shown on an invoice or a preview back exactly. Those quantities are whole base units (usage is
+ * counted in seconds and bytes, adjustments are differences of such) shown with displayDecimal, which snapToGrid
+ * inverts; any other text is taken as the exact decimal it is.
+ *
+ * @example
+ * shownQuantity('0.3333333333333333333333333333333333333333', 'hour').toString(); // '1/3'
+ */
+export function shownQuantity(text: string, unit: 'hour' | 'gb'): Rational {
+  return snapToGrid(text, BigInt(perUnitOf(unit)));
 }

@@ -1,0 +1,258 @@
+import { Dec, decimal, InvalidDecimalError } from './decimal.ts';
+
+/** What exact arithmetic accepts: a Rational, a decimal string ("12.50"), a Decimal, or an integer as a bigint. */
+export type RationalInput = Rational | string | Dec | bigint;
+
+const DECIMAL_PATTERN = /^([+-]?)(\d+)(?:\.(\d+))?$/;
+
+function gcd(a: bigint, b: bigint): bigint {
+  let x = a < 0n ? -a : a;
+  let y = b < 0n ? -b : b;
+  while (y !== 0n) [x, y] = [y, x % y];
+  return x;
+}
+
+/**
+ * An exact rational number: numerator / denominator as BigInts, always reduced, denominator positive. Nothing is
+ * ever rounded or cut, whatever the size of the operands: this is how money is computed (invariant 5). Decimals
+ * stay the wire and storage form; a Rational is what a line amount is before its one rounding.
+ *
+ * @example
+ * const hours = Rational.fraction(6600n, 3600n); // 11/6 h, not 1.8333… cut at some precision
+ * hours.times('0.03').toString(); // '0.055'
+ */
+export class Rational {
+  readonly num: bigint;
+  readonly den: bigint;
+
+  private constructor(num: bigint, den: bigint) {
+    this.num = num;
+    this.den = den;
+  }
+
+  static readonly ZERO = new Rational(0n, 1n);
+  static readonly ONE = new Rational(1n, 1n);
+
+  /** num / den, reduced. Throws RangeError on a zero denominator. */
+  static fraction(num: bigint, den: bigint): Rational {
+    if (den === 0n) throw new RangeError('division by zero');
+    if (den < 0n) [num, den] = [-num, -den];
+    const g = gcd(num, den);
+    return g === 1n ? new Rational(num, den) : new Rational(num / g, den / g);
+  }
+
+  /**
+   * Exact value of a decimal string, a Decimal, a bigint or a Rational. Decimal strings are parsed as strictly as
+   * `decimal()`: no exponent, no blanks, never a JavaScript number.
+   *
+   * @example
+   * Rational.from('12.50').toString(); // '12.5'
+   */
+  static from(value: RationalInput): Rational {
+    if (value instanceof Rational) return value;
+    if (typeof value === 'bigint') return new Rational(value, 1n);
+    const text = typeof value === 'string' ? value : decimal(value).toFixed();
+    const match = DECIMAL_PATTERN.exec(text);
+    if (match === null) throw new InvalidDecimalError(`not a decimal string: ${JSON.stringify(value)}`);
+    const [, sign, whole, fraction = ''] = match;
+    const magnitude = BigInt(whole! + fraction);
+    return Rational.fraction(sign === '-' ? -magnitude : magnitude, 10n ** BigInt(fraction.length));
+  }
+
+  plus(other: RationalInput): Rational {
+    const o = Rational.from(other);
+    if (this.den === o.den) return Rational.fraction(this.num + o.num, this.den);
+    return Rational.fraction(this.num * o.den + o.num * this.den, this.den * o.den);
+  }
+
+  minus(other: RationalInput): Rational {
+    return this.plus(Rational.from(other).neg());
+  }
+
+  times(other: RationalInput): Rational {
+    const o = Rational.from(other);
+    return Rational.fraction(this.num * o.num, this.den * o.den);
+  }
+
+  div(other: RationalInput): Rational {
+    const o = Rational.from(other);
+    if (o.num === 0n) throw new RangeError('division by zero');
+    return Rational.fraction(this.num * o.den, this.den * o.num);
+  }
+
+  neg(): Rational {
+    return new Rational(-this.num, this.den);
+  }
+
+  abs(): Rational {
+    return this.num < 0n ? this.neg() : this;
+  }
+
+  /** -1, 0 or 1 as this is below, equal to or above `other`. */
+  cmp(other: RationalInput): -1 | 0 | 1 {
+    const o = Rational.from(other);
+    const left = this.num * o.den;
+    const right = o.num * this.den;
+    return left < right ? -1 : left > right ? 1 : 0;
+  }
+
+  eq(other: RationalInput): boolean {
+    return this.cmp(other) === 0;
+  }
+  lt(other: RationalInput): boolean {
+    return this.cmp(other) < 0;
+  }
+  lte(other: RationalInput): boolean {
+    return this.cmp(other) <= 0;
+  }
+  gt(other: RationalInput): boolean {
+    return this.cmp(other) > 0;
+  }
+  gte(other: RationalInput): boolean {
+    return this.cmp(other) >= 0;
+  }
+
+  isZero(): boolean {
+    return this.num === 0n;
+  }
+  isNegative(): boolean {
+    return this.num < 0n;
+  }
+  isPositive(): boolean {
+    return this.num > 0n;
+  }
+  isInteger(): boolean {
+    return this.den === 1n;
+  }
+
+  /** The greatest integer not above this. */
+  floor(): bigint {
+    const q = this.num / this.den; // truncates toward zero
+    return this.num < 0n && q * this.den !== this.num ? q - 1n : q;
+  }
+
+  /** The least integer not below this. */
+  ceil(): bigint {
+    return -this.neg().floor();
+  }
+
+  static min(a: RationalInput, b: RationalInput): Rational {
+    const [x, y] = [Rational.from(a), Rational.from(b)];
+    return x.lte(y) ? x : y;
+  }
+
+  static max(a: RationalInput, b: RationalInput): Rational {
+    const [x, y] = [Rational.from(a), Rational.from(b)];
+    return x.gte(y) ? x : y;
+  }
+
+  /** True when the value has a finite decimal expansion (its reduced denominator is 2^a·5^b). */
+  isTerminating(): boolean {
+    let d = this.den;
+    while (d % 2n === 0n) d /= 2n;
+    while (d % 5n === 0n) d /= 5n;
+    return d === 1n;
+  }
+
+  /**
+   * The integer nearest to this × 10^digits, half away from zero: the value rounded to `digits` decimals, as a
+   * count of 10^-digits. `digits` may be negative (rounds to tens, hundreds, …).
+   *
+   * @example
+   * Rational.from('0.055').scaledHalfAwayFromZero(2); // 6n
+   */
+  scaledHalfAwayFromZero(digits: number): bigint {
+    const scaled = digits >= 0 ? this.times(10n ** BigInt(digits)) : this.div(10n ** BigInt(-digits));
+    const magnitude = scaled.abs();
+    const whole = magnitude.num / magnitude.den;
+    const twiceRest = 2n * (magnitude.num - whole * magnitude.den);
+    const rounded = twiceRest >= magnitude.den ? whole + 1n : whole;
+    return scaled.isNegative() ? -rounded : rounded;
+  }
+
+  /** The integer part of this × 10^digits, toward zero: the value truncated to `digits` decimals. */
+  scaledTowardZero(digits: number): bigint {
+    const scaled = this.times(10n ** BigInt(digits));
+    return scaled.num / scaled.den;
+  }
+
+  /**
+   * Exact text: the plain decimal when the value terminates ('0.055', '-3'), else the reduced fraction ('11/6').
+   * Never '-0'.
+   */
+  toString(): string {
+    if (!this.isTerminating()) return `${this.num}/${this.den}`;
+    let digits = 0;
+    while (10n ** BigInt(digits) % this.den !== 0n) digits += 1;
+    return formatScaled(this.num * (10n ** BigInt(digits) / this.den), digits);
+  }
+
+  /** A Decimal of the exact value; throws when the value does not terminate (it would have to be rounded). */
+  toDecimal(): Dec {
+    if (!this.isTerminating()) throw new RangeError(`${this.toString()} has no finite decimal expansion`);
+    return new Dec(this.toString());
+  }
+}
+
+/**
+ * Writes n × 10^-digits in plain notation with exactly `digits` decimals (none when digits ≤ 0); never '-0'.
+ *
+ * @example
+ * formatScaled(-5n, 2); // '-0.05'
+ */
+export function formatScaled(n: bigint, digits: number): string {
+  const negative = n < 0n;
+  const magnitude = negative ? -n : n;
+  let text: string;
+  if (digits <= 0) text = (magnitude * 10n ** BigInt(-digits)).toString();
+  else {
+    const padded = magnitude.toString().padStart(digits + 1, '0');
+    text = `${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+  }
+  return negative && magnitude !== 0n ? `-${text}` : text;
+}
+
+/** Significant digits a non-terminating value is shown with: display only, never used to compute. */
+export const DISPLAY_SIGNIFICANT_DIGITS = 40;
+
+/**
+ * A decimal string for showing an exact value: the value itself when it terminates, else rounded half away from zero
+ * to 40 significant digits (a third of an hour is '0.3333333333333333333333333333333333333333'). Invoice quantities
+ * and full-precision amounts are written this way; money is never computed from the shown digits (see
+ * `snapToGrid` for reading a quantity back exactly).
+ *
+ * @example
+ * displayDecimal(Rational.fraction(6600n, 3600n)); // '1.833333333333333333333333333333333333333'
+ * displayDecimal(Rational.from('0.055')); // '0.055'
+ */
+export function displayDecimal(value: Rational): string {
+  if (value.isTerminating()) return value.toString();
+  const magnitude = value.abs();
+  // exponent = floor(log10 |value|), found from digit counts and corrected by one comparison.
+  let exponent = magnitude.num.toString().length - magnitude.den.toString().length;
+  const power = (e: number): Rational =>
+    e >= 0 ? Rational.from(10n ** BigInt(e)) : Rational.fraction(1n, 10n ** BigInt(-e));
+  if (magnitude.lt(power(exponent))) exponent -= 1;
+  const digits = DISPLAY_SIGNIFICANT_DIGITS - 1 - exponent;
+  const text = formatScaled(value.scaledHalfAwayFromZero(digits), digits);
+  // A non-terminating value can only gain trailing zeros by a carry (0.99…96 → 1.000…0).
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
+
+/**
+ * Reads a shown quantity back exactly. A quantity counted in whole base units (seconds, bytes) is k/perUnit; when
+ * it does not terminate, displayDecimal shows it to 40 significant digits. If the text is exactly how the nearest
+ * multiple of 1/perUnit is shown, that multiple is the value (display is deterministic, so this inverts it for every
+ * quantity below MAX_QUANTITY, where neighbouring multiples show differently); otherwise the text is taken as the
+ * exact decimal it is.
+ *
+ * @example
+ * snapToGrid('0.3333333333333333333333333333333333333333', 3600n).toString(); // '1/3'
+ * snapToGrid('0.001', 3600n).toString(); // '0.001' (not a whole number of seconds, but exactly what it says)
+ */
+export function snapToGrid(shown: string, perUnit: bigint): Rational {
+  const value = Rational.from(shown);
+  if (value.isTerminating() && value.times(perUnit).isInteger()) return value;
+  const nearest = Rational.fraction(value.times(perUnit).scaledHalfAwayFromZero(0), perUnit);
+  return displayDecimal(nearest) === shown ? nearest : value;
+}
