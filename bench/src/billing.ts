@@ -93,19 +93,31 @@ export async function run(): Promise<void> {
         freeCredit: i % 10 === 0 ? '5.00' : '0',
         currency: 'USD',
         timeZone: zones[i % zones.length]!,
-        createdAt: 0,
+        createdAt: Date.UTC(2020, 0, 1),
       };
       return { key: accountId, value };
     }),
   );
   const perUnit = (unitPrice: string) => ({ kind: 'per_unit' as const, unitPrice });
   const prices: PriceEntry[] = [
-    { sku: 'compute.s1.small', currency: 'USD', effectiveFrom: 0, unit: 'hour', model: perUnit('0.0104') },
-    { sku: 'compute.g1.large', currency: 'USD', effectiveFrom: 0, unit: 'hour', model: perUnit('1.25') },
+    {
+      sku: 'compute.s1.small',
+      currency: 'USD',
+      effectiveFrom: Date.UTC(2020, 0, 1),
+      unit: 'hour',
+      model: perUnit('0.0104'),
+    },
+    {
+      sku: 'compute.g1.large',
+      currency: 'USD',
+      effectiveFrom: Date.UTC(2020, 0, 1),
+      unit: 'hour',
+      model: perUnit('1.25'),
+    },
     {
       sku: 'egress.gb',
       currency: 'USD',
-      effectiveFrom: 0,
+      effectiveFrom: Date.UTC(2020, 0, 1),
       unit: 'gb',
       model: {
         kind: 'graduated',

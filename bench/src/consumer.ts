@@ -47,7 +47,7 @@ export async function run(): Promise<void> {
     hypervisorId: 'hv-1',
     instanceId: 'i-0',
     interfaceId: 'eth0',
-    windowStart: 0,
+    windowStart: Date.UTC(2025, 0, 1),
     rxBytes: 1,
     txBytes: 2,
     rxPackets: 3,
