@@ -153,6 +153,10 @@ describe('tally replay', () => {
     expect(dry.text).toMatch(/nothing stored: reads from the start anyway/); // the inventory group
     expect(dry.text).toMatch(/2 partitions move back, 10 records to re-read/);
     expect(dry.text).toMatch(/dry run: nothing changed/);
+    expect(dry.text).not.toMatch(/older than metering's retention/);
+    const earliest = await tally('metering', '--from', 'earliest', '--dry-run');
+    expect(earliest.text).toMatch(/2 partitions move back, 20 records to re-read/);
+    expect(earliest.text).toMatch(/note: this re-reads samples older than metering's retention/);
     const unconfirmed = await tally('metering', '--from', FROM);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.text).toMatch(/refusing without --yes: not a terminal/);

@@ -2,7 +2,7 @@ import { billingEnv } from '@tally/billing/runtime';
 import { loadConfig } from '@tally/config';
 import { createPool, type Pool } from '@tally/db';
 import { createRegistry, typedTopic, typedTopics, valueCodec } from '@tally/kafka';
-import { meteringEnv } from '@tally/metering/config';
+import { meteringEnv, retentionMs } from '@tally/metering/config';
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { parseCommandArgs } from './args.ts';
@@ -89,6 +89,17 @@ async function usageKeysToRebuild(kafka: Kafka, env: NodeJS.ProcessEnv, plan: Re
   return [...keys.values()];
 }
 
+/** Samples older than metering's retention are classified late when re-read: say so before the operator confirms. */
+function retentionNote(targets: readonly ReplayTarget[], from: ReplayPoint, env: NodeJS.ProcessEnv): string {
+  if (!targets.some((t) => t.service === 'metering')) return '';
+  const config = loadConfig(meteringEnv, env);
+  if (from !== 'earliest' && from >= Date.now() - retentionMs(config)) return '';
+  return (
+    `note: this re-reads samples older than metering's retention (METERING_RETENTION_DAYS=${config.METERING_RETENTION_DAYS}); ` +
+    'they go to the late topic again. They were counted the first time: nothing is counted twice.\n'
+  );
+}
+
 async function watchUntilDone(pool: Pool, plan: ReplayPlan, intervalMs: number, io: CommandIo): Promise<void> {
   const stop = new AbortController();
   const onSigint = () => stop.abort();
@@ -138,6 +149,7 @@ export const replay: Command = {
       }
       const plan: ReplayPlan = { targets, rows };
       io.out(formatPlan(plan));
+      io.out(retentionNote(targets, from, io.env));
       if (parsed['dry-run']) {
         io.err('dry run: nothing changed.\n');
         return 0;
