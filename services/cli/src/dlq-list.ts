@@ -1,4 +1,4 @@
-import { dlqTopicName, listDeadLetters } from '@tally/kafka';
+import { dlqTopicName, listDeadLetters, positionKey } from '@tally/kafka';
 import { z } from 'zod';
 import { parseCommandArgs } from './args.ts';
 import { withCliDb } from './cli-db.ts';
@@ -20,8 +20,17 @@ export const dlqList: Command = {
     const options = parseCommandArgs(argv, { json: { type: 'boolean' } }, args);
     const [topic] = options.positionals;
     const letters = await listDeadLetters(cliKafka(io.env), topic);
-    const done = await withCliDb(io.env, (pool) => pgRedriveLedger(pool).redriven(dlqTopicName(topic)));
-    const rows = letters.map((letter) => ({ ...letter, redriven: done.has(`${letter.partition}@${letter.offset}`) }));
+    // The ledger is in PostgreSQL; without it the list still shows what the topic holds, re-driven unknown.
+    const done = await withCliDb(io.env, (pool) => pgRedriveLedger(pool).redriven(dlqTopicName(topic))).catch(
+      (error: unknown) => {
+        io.err(`re-driven state unknown: ${error instanceof Error ? error.message : String(error)}\n`);
+        return undefined;
+      },
+    );
+    const rows = letters.map((letter) => ({
+      ...letter,
+      redriven: done === undefined ? null : done.has(positionKey(letter)),
+    }));
     if (options.json) {
       io.out(`${JSON.stringify(rows, null, 2)}\n`);
       return 0;
@@ -29,10 +38,10 @@ export const dlqList: Command = {
     io.out('partition\toffset\ttime\tsource\terror class\tre-driven\tkey\treason\n');
     for (const row of rows) {
       io.out(
-        `${row.partition}\t${row.offset}\t${row.time}\t${row.source}\t${row.errorClass}\t${row.redriven ? 'yes' : 'no'}\t${row.key ?? ''}\t${row.errorMessage}\n`,
+        `${row.partition}\t${row.offset}\t${row.time}\t${row.source}\t${row.errorClass}\t${row.redriven === null ? '?' : row.redriven ? 'yes' : 'no'}\t${row.key ?? ''}\t${row.errorMessage}\n`,
       );
     }
-    const waiting = rows.filter((row) => !row.redriven).length;
+    const waiting = rows.filter((row) => row.redriven !== true).length;
     io.err(`${rows.length} dead letters for ${topic}, ${waiting} not re-driven\n`);
     return 0;
   },
