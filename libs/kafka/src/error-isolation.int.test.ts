@@ -1,0 +1,145 @@
+/**
+ * Issue 10, item 3: deterministic errors that are not PoisonRecordError (a PostgreSQL data exception, a RangeError
+ * from the pipeline, a service error marked not retryable) must reach the dead-letter topic within seconds while
+ * every other record is committed exactly once; a transient error (serialization failure) is retried, not
+ * dead-lettered.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, type TestDatabase } from '@tally/db';
+import { createLogger } from '@tally/log';
+import type { TrafficSample } from '@tally/records';
+import { eventually, type ChildHandle } from '@tally/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyTopics } from './apply-topics.ts';
+import { deadLetterTopicOf, topics, type TopicSpec } from './catalog.ts';
+import { createKafka } from './client.ts';
+import { readToEnd } from './read-to-end.ts';
+import { createRegistry, registerSchemas } from './registry.ts';
+import { testEndpoints } from './test-env.ts';
+import {
+  produce,
+  readSums,
+  recordsSummed,
+  sample,
+  samplesCodec,
+  startSumConsumer,
+  storedOffsets,
+  type Sums,
+} from './testing/sum-kit.ts';
+
+const endpoints = testEndpoints();
+const kafka = createKafka('isolation-test', endpoints.KAFKA_BROKERS, createLogger('isolation-test', 'warn'));
+const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
+const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
+const children: ChildHandle[] = [];
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase(endpoints.DATABASE_URL);
+  await db.pool.query(
+    'CREATE TABLE sums (instance_id text PRIMARY KEY, total bigint NOT NULL, records bigint NOT NULL)',
+  );
+});
+afterAll(async () => {
+  for (const child of children) child.process.kill('SIGKILL');
+  await db.drop();
+});
+
+/** txBytes values sum-consumer.ts's SUM_FAULTS=1 reacts to, and what should happen to each. */
+const faults = new Map<number, { key: string; errorClass: string | undefined }>([
+  [77, { key: 'range', errorClass: 'RangeError' }],
+  [88, { key: 'overflow', errorClass: 'pg.22003' }],
+  [99, { key: 'closed', errorClass: 'AccountClosedError' }],
+  [55, { key: 'serialization', errorClass: undefined }],
+]);
+
+describe('deterministic errors that are not poison', () => {
+  it('dead-letter only the offending records, commit the others exactly once, retry the transient one', async () => {
+    const spec: TopicSpec = { ...topics.trafficSamples, name: `test.isolation.${randomUUID()}`, partitions: 2 };
+    const admin = kafka.admin();
+    await admin.connect();
+    await applyTopics(admin, [
+      spec,
+      { name: deadLetterTopicOf(spec.name), partitions: 1, cleanupPolicy: 'delete', key: 'original key' },
+    ]);
+    await admin.disconnect();
+    await registerSchemas(registry, schemasDir, [spec]);
+    const codec = samplesCodec(registry, spec);
+
+    // 2 000 samples over 20 instances; four of them carry a fault, in the middle of batches.
+    const count = 2_000;
+    const faultAt = new Map([
+      [311, 77],
+      [702, 88],
+      [1_105, 99],
+      [1_517, 55],
+    ]);
+    const samples: TrafficSample[] = [];
+    const expected: Sums = new Map();
+    for (let i = 0; i < count; i += 1) {
+      const fault = faultAt.get(i);
+      const instanceId = fault === undefined ? `i-${i % 20}` : faults.get(fault)!.key;
+      const value = sample(instanceId, i, fault ?? 20 + (i % 30)); // never 13, which sum-consumer refuses
+      samples.push(value);
+      if (fault !== undefined && faults.get(fault)!.errorClass !== undefined) continue;
+      const so = expected.get(instanceId) ?? { total: 0, records: 0 };
+      expected.set(instanceId, { total: so.total + value.txBytes, records: so.records + 1 });
+    }
+    await produce(kafka, codec, spec.name, samples);
+
+    const group = `isolation-${randomUUID()}`;
+    const started = Date.now();
+    const consumer = await startSumConsumer({
+      SUM_TOPIC: spec.name,
+      SUM_GROUP: group,
+      DB_SCHEMA: db.schema,
+      SUM_FAULTS: '1',
+      MAX_BYTES_PER_PARTITION: '65536',
+    });
+    children.push(consumer.child);
+    const applied = count - 3;
+    expect(
+      await eventually(async () => (await recordsSummed(db.pool)) >= applied, 30_000),
+      consumer.child.output(),
+    ).toBe(true);
+    const seconds = (Date.now() - started) / 1000;
+    expect(seconds, 'all records applied or dead-lettered within seconds').toBeLessThan(30);
+
+    const letters = await readToEnd(kafka, deadLetterTopicOf(spec.name));
+    const seen = letters
+      .map(({ message }) => [message.key?.toString(), message.headers?.['tally.error.class']?.toString()])
+      .sort();
+    expect(seen).toEqual([
+      ['closed', 'AccountClosedError'],
+      ['overflow', 'pg.22003'],
+      ['range', 'RangeError'],
+    ]);
+    const reasons = new Map(
+      letters.map(({ message }) => [message.key?.toString(), message.headers?.['tally.error.message']?.toString()]),
+    );
+    expect(reasons.get('overflow')).toMatch(/numeric field overflow/);
+    expect(reasons.get('range')).toMatch(/txBytes 77 is out of range/);
+    expect(reasons.get('closed')).toMatch(/is closed/);
+    for (const { message } of letters) expect(message.headers?.['tally.source.topic']?.toString()).toBe(spec.name);
+
+    // Every other record exactly once (the serialization failure included), offsets at the end of each partition.
+    expect(await readSums(db.pool)).toEqual(expected);
+    const ends = new Map(
+      await (async () => {
+        const offsetsAdmin = kafka.admin();
+        await offsetsAdmin.connect();
+        const offsets = await offsetsAdmin.fetchTopicOffsets(spec.name);
+        await offsetsAdmin.disconnect();
+        return offsets.map((p) => [p.partition, p.high] as const);
+      })(),
+    );
+    expect(await storedOffsets(db.pool, group, spec.name)).toEqual(ends);
+    expect(await consumer.metric('tally_consumer_isolated_records_total')).toBe(3);
+    expect(await consumer.metric('tally_retries_total')).toBeGreaterThanOrEqual(2);
+    expect(consumer.child.output()).toMatch(/injected serialization failure/);
+
+    consumer.child.process.kill('SIGTERM');
+    expect(await consumer.child.exited, consumer.child.output()).toBe(0);
+  }, 90_000);
+});
