@@ -125,25 +125,29 @@ describe('validation', () => {
     );
   });
 
-  it('rejects negative quantities and quantities from 10^30 on', () => {
+  it('rejects negative quantities and quantities from 10^16 on', () => {
     expect(() => priceQuantity(graduated, '-1')).toThrowError(RangeError);
-    expect(() => priceQuantity(graduated, '1' + '0'.repeat(30))).toThrowError(/not below the limit/);
-    expect(priceQuantity({ kind: 'per_unit', unitPrice: '1' }, '9'.repeat(30)).toString()).toBe('9'.repeat(30));
+    expect(() => priceQuantity(graduated, '1' + '0'.repeat(16))).toThrowError(/not below the limit/);
+    const largest = { kind: 'per_unit', unitPrice: '999999999999.999999999999' } as const;
+    // The largest price times the largest quantity: exact, and within 30 integer digits.
+    expect(priceQuantity(largest, '9999999999999999.999999999').toString()).toBe(
+      '9999999999999999999999989000.000000000000000000001',
+    );
   });
 
-  it('rejects prices from 10^18 on and prices with more than 12 decimals', () => {
-    expect(pricingModelProblems({ kind: 'per_unit', unitPrice: '1' + '0'.repeat(18) })).toEqual([
-      { path: ['unitPrice'], message: 'must be below 1000000000000000000' },
+  it('rejects prices from 10^12 on and prices with more than 12 decimals', () => {
+    expect(pricingModelProblems({ kind: 'per_unit', unitPrice: '1' + '0'.repeat(12) })).toEqual([
+      { path: ['unitPrice'], message: 'must be below 1000000000000' },
     ]);
     expect(pricingModelProblems({ kind: 'per_unit', unitPrice: '0.0000000000001' })).toEqual([
       { path: ['unitPrice'], message: 'at most 12 decimals' },
     ]);
-    expect(pricingModelProblems({ kind: 'per_unit', unitPrice: '999999999999999999.999999999999' })).toEqual([]);
+    expect(pricingModelProblems({ kind: 'per_unit', unitPrice: '999999999999.999999999999' })).toEqual([]);
     expect(
       pricingModelProblems({
         kind: 'graduated',
         tiers: [
-          { upTo: '1' + '0'.repeat(18), unitPrice: '1' },
+          { upTo: '1' + '0'.repeat(12), unitPrice: '1' },
           { upTo: null, unitPrice: '1', flatFee: '0.1234567890123' },
         ],
       }).map((p) => p.path.join('.')),

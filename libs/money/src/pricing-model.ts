@@ -51,7 +51,7 @@ function fractionDigits(value: string): number {
 /**
  * Everything wrong with a model, with paths, so a price book file can name each bad field.
  * Tiers must have strictly ascending `upTo` values, all positive, and only the last tier open-ended (null).
- * Every number must be below MAX_PRICE_VALUE (10^18) with at most MAX_PRICE_SCALE (12) decimals.
+ * Every number must be below MAX_PRICE_VALUE (10^12) with at most MAX_PRICE_SCALE (12) decimals.
  *
  * @example
  * pricingModelProblems({ kind: 'volume', tiers: [{ upTo: '10', unitPrice: '1' }] });
@@ -128,7 +128,7 @@ function quantityOf(quantity: RationalInput): Rational {
 
 /**
  * The exact amount for a quantity: a Rational, never rounded or cut (round it once, with roundToMinor). The quantity
- * may be a Rational (hours = seconds / 3600 is one) or a decimal; it must be below MAX_QUANTITY (10^30). Zero quantity
+ * may be a Rational (hours = seconds / 3600 is one) or a decimal; it must be below MAX_QUANTITY (10^16). Zero quantity
  * always costs 0: a tier's flat fee is charged only when some quantity falls in it.
  *
  * - per_unit: q × unitPrice

@@ -86,7 +86,7 @@ function fixed(k: bigint, digits: number): string {
 }
 
 /** a rounded half away from zero to `digits` decimals, as text. */
-function roundTo(a: Q, digits: number): string {
+export function roundTo(a: Q, digits: number): string {
   return fixed(nearest(mul(a, q(10n ** BigInt(digits)))), digits);
 }
 
