@@ -189,11 +189,11 @@ describe('tally billing verify', () => {
       LOG_LEVEL: 'warn',
     });
     const child = billing;
-    expect(await eventually(async () => (await finalized()).length >= 2, 40_000), child.output()).toBe(true);
+    expect(await eventually(async () => (await finalized()).length >= 2, 60_000), child.output()).toBe(true);
     // Late: two more March hours of the USD account, after March was finalized: an adjustment on April's invoice.
     const usd = accounts[0]!.accountId;
     await produceUsage([usage(usd, UTC(3, 20), 1e9), usage(usd, UTC(3, 20, 1), 1e9)]);
-    expect(await eventually(async () => (await finalized()).length >= 3, 40_000), child.output()).toBe(true);
+    expect(await eventually(async () => (await finalized()).length >= 3, 60_000), child.output()).toBe(true);
     child.process.kill('SIGTERM');
     await child.exited;
     const invoices = await finalized();
@@ -227,5 +227,5 @@ describe('tally billing verify', () => {
     expect(caught.out).toContain(`  total: stored ${forged.total}, rebuilt ${eur.content.total}\n`);
     expect(caught.out).toContain('2025-03: 1 of 2 invoices differ (2 finalized compared)\n');
     expect(caught.out).not.toContain(`account ${usd} 2025-03`);
-  }, 110_000);
+  }, 150_000);
 });
