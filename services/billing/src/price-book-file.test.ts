@@ -109,6 +109,23 @@ describe('parsePriceBookFile', () => {
     expect(problems.find((p) => p.path === 'entries.0.prices.USD.tiers.1.unitPrice')?.message).toMatch(/decimal/);
   });
 
+  it('rejects prices beyond the money limits and currencies outside the ISO 4217 table', () => {
+    const problems = problemsOf(`entries:
+  - sku: compute.s1.small
+    unit: hour
+    effectiveFrom: 2025-01-01T00:00:00Z
+    prices:
+      USD: { kind: per_unit, unitPrice: 1000000000000 }
+      EUR: { kind: per_unit, unitPrice: 0.0000000000001 }
+      XAU: { kind: per_unit, unitPrice: 1 }
+      HUF: { kind: per_unit, unitPrice: 999999999999.999999999999 }`);
+    expect(problems.map((p) => [p.path, p.message])).toEqual([
+      ['entries.0.prices.USD.unitPrice', 'must be below 1000000000000'],
+      ['entries.0.prices.EUR.unitPrice', expect.stringMatching(/12/)],
+      ['entries.0.prices.XAU', 'not a known ISO 4217 currency code'],
+    ]);
+  });
+
   it('reports tier order, unit mismatches and duplicates', () => {
     const tiers = problemsOf(`entries:
   - sku: egress.gb
