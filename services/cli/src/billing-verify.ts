@@ -144,7 +144,9 @@ export const billingVerify: Command = {
       }
       io.out(
         bad.length === 0
-          ? `${options.period}: all ${compared} finalized invoices equal their rebuild from the topics\n`
+          ? compared === 0
+            ? `${options.period}: no finalized invoices to compare\n`
+            : `${options.period}: all ${compared} finalized invoices equal their rebuild from the topics\n`
           : `${options.period}: ${bad.length} of ${checks.length} invoices differ (${compared} finalized compared)\n`,
       );
     }
