@@ -184,7 +184,8 @@ describe('a fetch full of invalid samples', () => {
     expect(letters.every((letter, i) => letter.message.value?.equals(messages[offsets[i]!]!.message.value))).toBe(true);
     // What made one send impossible: the letters together are well over the broker's limit.
     const letterBytes = letters.reduce(
-      (sum, { message }) => sum + messageBytes({ key: message.key, value: message.value, headers: message.headers }),
+      (sum, { message }) =>
+        sum + messageBytes({ key: message.key, value: message.value, headers: message.headers ?? {} }),
       0,
     );
     expect(letterBytes).toBeGreaterThan(DEFAULT_MAX_MESSAGE_BYTES);
