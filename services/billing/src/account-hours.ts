@@ -2,6 +2,7 @@ import { Dec, toDecimalString } from '@tally/money';
 import type { Account, BillingHourly, UsageHourly } from '@tally/records';
 import { accountHour } from './account-hour.ts';
 import { monthOf, monthPeriod } from './billing-month.ts';
+import { MissingPriceError } from './missing-price-error.ts';
 import type { PriceBook } from './price-book.ts';
 import { BYTES_PER_GB, EGRESS_SKU, INGRESS_SKU, SECONDS_PER_HOUR } from './usage-measures.ts';
 
@@ -10,10 +11,12 @@ export interface AccountHoursInput {
   /** Hours whose usage changed (any order): recomputed from `usage`. */
   readonly hours: Iterable<number>;
   /**
-   * Stored values of the account over the whole months of those hours (others ignored): earlier hours give the
-   * month-to-date position, later hours are recomputed from their stored quantities.
+   * Stored values of the account from the start of the month of the first hour computed (others ignored): earlier
+   * hours give the month-to-date position; stored hours from `recomputeFrom` on are recomputed.
    */
   readonly stored: ReadonlyMap<number, BillingHourly>;
+  /** Stored hours from this hour on are recomputed from their stored quantities (a stale mark; see hourly-refresh). */
+  readonly recomputeFrom?: number;
   /** The account's usage in the changed hours, any versions. */
   readonly usage: Iterable<UsageHourly>;
   readonly prices: PriceBook;
@@ -22,16 +25,17 @@ export interface AccountHoursInput {
 }
 
 export interface AccountHoursResult {
-  /** New values to store and publish: the changed hours, and every later hour of their month whose value moved. */
+  /** New values to store and publish: the changed hours, and the recomputed stored hours whose value moved. */
   readonly values: BillingHourly[];
   readonly failed: { hourStart: number; error: unknown }[];
 }
 
 /**
- * accountHour for the changed hours of one account and for every later hour of the same month, so that each
- * published value is a function of the month's data alone, whatever the arrival order and batching: a change in an
- * hour moves the tier position and month-to-date of all the hours after it. Later hours are recomputed from their
- * stored quantities (their usage did not change; no need to load it) and published only when their value moved.
+ * accountHour for the changed hours of one account, and for the stored hours from `recomputeFrom` on: a change in an
+ * hour moves the tier position and month-to-date of every later hour of its month, so the usage consumer computes the
+ * changed hours at once and marks the later ones stale; the stale-hours pass recomputes them from their stored
+ * quantities (their usage did not change; no need to load it) and publishes those whose value moved. Once it has
+ * run, each published value is a function of the month's data alone, whatever the arrival order and batching.
  *
  * Linear time: hours are swept in order and each gets the month's earlier hours as a few summaries, one per price
  * epoch (a stretch of hours in which no price of the currency changes), instead of every earlier hour. accountHour
@@ -63,8 +67,6 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
   const values: BillingHourly[] = [];
   const failed: { hourStart: number; error: unknown }[] = [];
   let period = { start: 0, end: 0 };
-  // Whether an earlier hour of the current month changed: then every later hour is recomputed.
-  let moved = false;
   let summaries = new Map<number, { hourStart: number; baseUnits: Map<string, Dec>; total: Dec }>();
   const add = (value: BillingHourly) => {
     const epoch = epochOf(value.hourStart);
@@ -100,15 +102,14 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
     if (hourStart < period.start || hourStart >= period.end) {
       period = monthPeriod(monthOf(hourStart, account.timeZone), account.timeZone);
       summaries = new Map();
-      moved = false;
     }
     const stored = input.stored.get(hourStart);
     const changed = wanted.has(hourStart);
-    if (!changed && (!moved || stored === undefined)) {
+    const stale = input.recomputeFrom !== undefined && hourStart >= input.recomputeFrom;
+    if (!changed && (!stale || stored === undefined)) {
       if (stored !== undefined) add(stored);
       continue;
     }
-    moved = true;
     try {
       const value = accountHour({
         account,
@@ -121,6 +122,9 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       if (changed || stored === undefined || !sameValue(value, stored)) values.push(value);
       add(value);
     } catch (error) {
+      // Only a missing price waits (parked, billed once the price arrives: README "Missing prices"); anything else
+      // thrown here is about the usage itself, and fails the batch so the runtime isolates and dead-letters it.
+      if (!(error instanceof MissingPriceError)) throw error;
       failed.push({ hourStart, error });
       if (stored !== undefined) add(stored);
     }

@@ -1,6 +1,8 @@
 /**
- * No price is in force for a SKU in a currency at an instant. A business-rule failure, not a transient one:
- * retrying cannot help, so the runtime sends the record to its dead-letter topic (`retryable` says so).
+ * No price is in force for a SKU in a currency at an instant. Not transient (`retryable = false`), but not the usage
+ * record's fault either: billing catches it and parks the account-hour until the price arrives (README, "Missing
+ * prices"); the planner keeps the month draft. If one ever escaped to the consumer runtime, `retryable = false` would
+ * make it a dead letter rather than a retry loop.
  */
 export class MissingPriceError extends Error {
   override readonly name = 'MissingPriceError';
