@@ -85,7 +85,9 @@ async function registryHealth(url: string): Promise<RegistryHealth> {
     const later = answer.status >= 500 || answer.status === 429 || answer.status === 408;
     return { kind: later ? 'unavailable' : 'misconfigured', problem };
   } catch (error) {
-    return { kind: 'unavailable', problem: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+    const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return { kind: 'unavailable', problem: typeof cause === 'string' ? `${text} (${cause})` : text };
   }
 }
 

@@ -9,6 +9,7 @@ import {
   createIdempotentProducer,
   createKafka,
   createRegistry,
+  ensureRegistryReady,
   topics,
   typedTopic,
   valueCodec,
@@ -113,6 +114,12 @@ const sender = new SampleSender({
   drainBatch: config.AGENT_BATCH_SIZE,
 });
 
+// Encoding needs the registry: stop now, naming it, if it does not answer or lacks a subject we write.
+await ensureRegistryReady(registry, [
+  config.AGENT_SAMPLES_TOPIC,
+  config.AGENT_ACCOUNTS_TOPIC,
+  config.AGENT_INSTANCES_TOPIC,
+]);
 // The broker may be down when the agent starts: keep trying; samples are only sent after this.
 await persistently(() => producer.connect(), 'connect')([]);
 const started = Date.now();

@@ -12,6 +12,7 @@ import {
   createKafka,
   createMetrics,
   createRegistry,
+  ensureRegistryReady,
   runConsumer,
   runOutboxPublisher,
   serveMetrics,
@@ -75,6 +76,11 @@ const pricesTopic = { ...typedTopics.prices, spec: { ...topics.prices, name: con
 const accountsTopic = typedTopic({ ...topics.accounts, name: config.BILLING_ACCOUNTS_TOPIC }, account);
 const paymentsTopic = typedTopic({ ...topics.payments, name: config.BILLING_PAYMENTS_TOPIC }, payment);
 const hourlyTopic = typedTopic({ ...topics.billingHourly, name: config.BILLING_HOURLY_TOPIC }, billingHourly);
+// Stop now, naming the registry, if it does not answer or lacks a subject we read or write.
+await ensureRegistryReady(
+  registry,
+  [usageTopic, pricesTopic, accountsTopic, paymentsTopic, hourlyTopic].map((topic) => topic.spec.name),
+);
 
 const common = {
   service: SERVICE,
@@ -147,6 +153,7 @@ const invoiceLoop = runInvoiceLoop(
     pool,
     log,
     refresh: { adjustmentMonths: config.BILLING_ADJUSTMENT_MONTHS, batchSize: config.BILLING_INVOICE_BATCH },
+    staleHours: { topic: config.BILLING_HOURLY_TOPIC, clock, batchSize: config.BILLING_INVOICE_BATCH },
     finalizer: {
       issuer: config.BILLING_ISSUER,
       numberPrefix: config.BILLING_INVOICE_PREFIX,

@@ -12,6 +12,7 @@ import {
   createKafka,
   createMetrics,
   createRegistry,
+  ensureRegistryReady,
   lateSample,
   runConsumer,
   runOutboxPublisher,
@@ -60,6 +61,11 @@ const samplesTopic = typedTopic({ ...topics.trafficSamples, name: config.METERIN
 const instancesTopic = typedTopic({ ...topics.instances, name: config.METERING_INSTANCES_TOPIC }, instance);
 const usageTopic = typedTopic({ ...topics.usageHourly, name: config.METERING_USAGE_TOPIC }, usageHourly);
 const lateTopic = typedTopic({ ...typedTopics.lateSamples.spec, name: config.METERING_LATE_TOPIC }, lateSample);
+// Stop now, naming the registry, if it does not answer or lacks a subject we read or write.
+await ensureRegistryReady(
+  registry,
+  [samplesTopic, instancesTopic, usageTopic, lateTopic].map((topic) => topic.spec.name),
+);
 
 const meter: Omit<MeterPartitionOptions, 'deadLetter'> = {
   validation: { maxFutureSkewMs: config.METERING_MAX_FUTURE_SKEW_MS, retentionMs: retentionMs(config) },
