@@ -10,12 +10,13 @@ import {
   type TypedTopic,
   type ValueCodec,
 } from '@tally/kafka';
+import type { PriceEntry } from '@tally/records';
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { parseCommandArgs } from './args.ts';
 import type { Command, CommandIo } from './command.ts';
 import { cliKafka } from './kafka-client.ts';
-import { verifyMonth, type StoredInvoice, type TimedValue } from './month-rebuild.ts';
+import { verifyMonth, type BilledEntry, type StoredInvoice, type TimedValue } from './month-rebuild.ts';
 
 const args = z.object({
   period: z.string({ error: '--period is required' }).regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected YYYY-MM'),
@@ -93,33 +94,54 @@ export const billingVerify: Command = {
 
     const pool = createPool(config.DATABASE_URL, { schema: config.DB_SCHEMA, max: 1, applicationName: 'tally-cli' });
     let stored: StoredInvoice[];
+    let billed: BilledEntry[];
     try {
       // The month's invoices and every earlier one of the same accounts (their credit and billed quantities).
+      // The month's invoices and every earlier one of the same accounts (credit, billed quantities), with the price
+      // entries those months were billed with.
+      const accountsOfMonth = `SELECT account_id FROM invoices WHERE status = 'finalized' AND month = $1`;
       const result = await pool.query<{
         account_id: string;
         month: string;
+        kind: StoredInvoice['kind'];
         number: string;
         content_hash: string;
         total: string | null;
         stored_ms: string;
         content: StoredInvoice['content'];
       }>(
-        `SELECT account_id, month, number, content_hash, total::text AS total,
+        `SELECT account_id, month, kind, number, content_hash, total::text AS total,
                 (extract(epoch FROM updated_at) * 1000)::bigint AS stored_ms, content
          FROM invoices
-         WHERE status = 'finalized' AND month <= $1
-           AND account_id IN (SELECT account_id FROM invoices WHERE status = 'finalized' AND month = $1)
-         ORDER BY account_id, month`,
+         WHERE status = 'finalized' AND month <= $1 AND account_id IN (${accountsOfMonth})
+         ORDER BY account_id, month, currency`,
         [options.period],
       );
       stored = result.rows.map((row) => ({
         accountId: row.account_id,
         month: row.month,
+        kind: row.kind,
         number: row.number,
         contentHash: row.content_hash,
         total: row.total,
         storedAt: Number(row.stored_ms),
         content: row.content,
+      }));
+      const entries = await pool.query<{
+        account_id: string;
+        month: string;
+        price_entry_key: string;
+        entry: PriceEntry;
+      }>(
+        `SELECT account_id, month, price_entry_key, entry FROM billing_billed_entries
+         WHERE month < $1 AND account_id IN (${accountsOfMonth})`,
+        [options.period],
+      );
+      billed = entries.rows.map((row) => ({
+        accountId: row.account_id,
+        month: row.month,
+        key: row.price_entry_key,
+        entry: row.entry,
       }));
     } finally {
       await pool.end();
@@ -129,6 +151,7 @@ export const billingVerify: Command = {
       options.period,
       { accounts: accounts.values, prices: prices.values, usage: usage.values },
       stored,
+      billed,
       config.BILLING_ADJUSTMENT_MONTHS,
     );
     const bad = checks.filter((check) => check.status !== 'equal');
@@ -138,7 +161,7 @@ export const billingVerify: Command = {
     } else {
       for (const check of bad) {
         io.out(
-          `${check.status.toUpperCase()} ${check.number ?? '(no number)'} account ${check.accountId} ${check.month}\n`,
+          `${check.status.toUpperCase()} ${check.number ?? '(no number)'} account ${check.accountId} ${check.month}${check.kind === 'adjustment' ? ` (adjustment invoice, ${check.currency})` : ''}\n`,
         );
         for (const d of check.differences) io.out(`  ${d.what}: stored ${d.stored}, rebuilt ${d.rebuilt}\n`);
       }
