@@ -19,7 +19,7 @@ const args = z.object({
 /** `tally late list [--account A] [--from t] [--to t] [--json]`: what the late-data topic holds, by account and hour. */
 export const lateList: Command = {
   path: ['late', 'list'],
-  usage: 'tally late list [--account A] [--from <ISO time>] [--to <ISO time>] [--json]',
+  usage: 'tally late list [--account A] [--from t] [--to t] [--json]',
   summary: 'late samples metering could not count, by account and hour (records, distinct samples, reasons)',
   async run(argv, io) {
     const options = parseCommandArgs(argv, { ...lateFilterOptions, json: { type: 'boolean' } }, args);

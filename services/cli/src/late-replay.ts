@@ -24,7 +24,7 @@ const args = z.object({
  */
 export const lateReplay: Command = {
   path: ['late', 'replay'],
-  usage: 'tally late replay [--account A] [--from <ISO time>] [--to <ISO time>] [--dry-run]',
+  usage: 'tally late replay [--account A] [--from t] [--to t] [--dry-run]',
   summary: 're-inject late samples into traffic.samples once (after extending retention or deciding to bill them)',
   async run(argv, io) {
     const options = parseCommandArgs(argv, { ...lateFilterOptions, 'dry-run': { type: 'boolean' } }, args);

@@ -120,9 +120,8 @@ async function watchUntilDone(pool: Pool, plan: ReplayPlan, intervalMs: number, 
  */
 export const replay: Command = {
   path: ['replay'],
-  usage:
-    'tally replay <metering|billing> | --group <id>  --from earliest|<ISO time> [--to <ISO time>] [--dry-run] [--yes] [--watch [--interval s]]',
-  summary: 'rewind a stopped service to a time and rebuild its state from there (plan first; --yes to act)',
+  usage: 'tally replay <metering|billing> --from earliest|<time> [--to t] [--dry-run] [--yes] [--watch]',
+  summary: 'rewind a stopped service (or one --group G) and the state its offsets cover; plan first, --yes to act',
   async run(argv, io) {
     const parsed = parseCommandArgs(argv, options, args);
     const targets = chooseTargets(replayTargets(io.env), parsed.positionals[0], parsed.group);
