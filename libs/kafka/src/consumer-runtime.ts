@@ -202,17 +202,22 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     const from = offsets.get(partition);
     const first = batch.firstOffset() ?? batch.messages[0]!.offset;
     progress.offset = from ?? first;
-    // Kafka ahead of the database is rare (a stale committed offset, or a gap): only then ask where the log starts.
-    if (BigInt(first) > BigInt(from ?? '0')) await refreshLogStarts();
+    const decide = () =>
+      reconcile({
+        stored: from,
+        firstOffset: first,
+        logStart: logStarts.get(partition),
+        soughtTo: soughtTo.get(partition),
+        fetchedOffset: fetchedOffsetOf(batch),
+      });
+    let decision = decide();
+    // Before seeking back, learn whether retention moved the log start past the stored offset (rare: one request).
+    if (decision.action === 'seek') {
+      await refreshLogStarts();
+      decision = decide();
+    }
     // A seek issued meanwhile (on assignment) makes this batch one fetched before it: drop it.
     if (payload.isStale()) return undefined;
-    const decision = reconcile({
-      stored: from,
-      firstOffset: first,
-      logStart: logStarts.get(partition),
-      soughtTo: soughtTo.get(partition),
-      fetchedOffset: fetchedOffsetOf(batch),
-    });
     if (decision.action === 'seek') {
       log.info({ topic: spec.topic, partition, offset: decision.toOffset, batchFirstOffset: first }, 'seeking');
       soughtTo.set(partition, decision.toOffset);
