@@ -38,7 +38,7 @@ import { MAX_BYTES_PER_WINDOW_100G } from './validate-sample.ts';
  */
 
 const endpoints = loadConfig(connectionEnv);
-const log = createLogger('invalid-flood-test', 'warn');
+const log = createLogger('invalid-flood-test', 'error');
 const kafka = createKafka('invalid-flood-test', endpoints.KAFKA_BROKERS, log);
 const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
 const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
