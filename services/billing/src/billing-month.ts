@@ -14,13 +14,18 @@ export interface MonthPeriod {
 
 const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
+// Zones already checked: building an Intl.DateTimeFormat costs tens of microseconds, and every hour asks.
+const knownTimeZones = new Set<string>();
+
 /** Throws BillingMonthError unless the IANA time zone is known. */
 export function assertTimeZone(timeZone: string): string {
+  if (knownTimeZones.has(timeZone)) return timeZone;
   try {
     new Intl.DateTimeFormat('en', { timeZone });
   } catch {
     throw new BillingMonthError(`unknown time zone: ${JSON.stringify(timeZone)}`);
   }
+  knownTimeZones.add(timeZone);
   return timeZone;
 }
 

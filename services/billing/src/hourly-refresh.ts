@@ -1,11 +1,11 @@
-import type { Queryable } from '@tally/db';
+import { inTransaction, type Pool, type Queryable } from '@tally/db';
 import { enqueueOutbox } from '@tally/kafka';
 import { billingKey, type Account, type BillingHourly, type UsageHourly } from '@tally/records';
 import { computeAccountHours } from './account-hours.ts';
-import { lockAccountHours } from './hourly-locks.ts';
+import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
 import { monthPeriod, monthOf } from './billing-month.ts';
 import type { PriceBook } from './price-book.ts';
-import { loadAccounts } from './reference-tables.ts';
+import { loadAccounts, loadPriceBook } from './reference-tables.ts';
 import { loadUsageOfAccountHours } from './usage-table.ts';
 
 export interface AccountHourKey {
@@ -30,8 +30,9 @@ export interface HourlyRefreshOutcome {
 /**
  * Recomputes the BillingHourly value of each account-hour from the stored usage, stores it, and enqueues it to the
  * outbox (one transaction with the caller's writes). Hours are computed oldest first per account, each building on
- * the month's earlier hours (the stored ones, and those computed here); every later hour of the month whose month-to-
- * date or tier position moved is republished too, so each published value depends only on the month's data. An account-hour that cannot be priced yet
+ * the month's earlier hours (the stored ones, and those computed here); stored later hours of the month, whose
+ * month-to-date or tier position moved, are marked stale for refreshStaleHours, after which each published value
+ * depends only on the month's data. An account-hour that cannot be priced yet
  * is parked in billing_pending_hours with the reason instead of failing the batch: usage is never dropped, it is
  * billed once the account or price arrives (see README, "Missing prices").
  *
@@ -76,7 +77,8 @@ export async function refreshAccountHours(
     list.push(u);
     usageByAccount.set(u.accountId, list);
   }
-  const previous = await loadMonths(db, known);
+  const previous = await loadMonthsSoFar(db, known);
+  await markLaterHoursStale(db, known);
 
   const computed: BillingHourly[] = [];
   const now = options.clock();
@@ -94,7 +96,17 @@ export async function refreshAccountHours(
       pending.push({ accountId: account.accountId, hourStart, reason: String(error) });
     }
   }
+  await storeHourly(db, options.topic, computed, pending);
+  return { published: computed.length, pending: pending.length };
+}
 
+/** Stores and publishes computed values (clearing their parked rows) and parks the hours that could not be priced. */
+async function storeHourly(
+  db: Queryable,
+  topic: string,
+  computed: readonly BillingHourly[],
+  pending: readonly { accountId: string; hourStart: number; reason: string }[],
+): Promise<void> {
   if (computed.length > 0) {
     await db.query(
       `INSERT INTO billing_hourly (account_id, hour_start, version, value)
@@ -112,7 +124,7 @@ export async function refreshAccountHours(
        WHERE p.account_id = k.account_id AND p.hour_start = k.hour_start`,
       [computed.map((v) => v.accountId), computed.map((v) => v.hourStart)],
     );
-    await enqueueOutboxBatch(db, options.topic, computed);
+    await enqueueOutboxBatch(db, topic, computed);
   }
   if (pending.length > 0) {
     await db.query(
@@ -122,11 +134,99 @@ export async function refreshAccountHours(
       [pending.map((p) => p.accountId), pending.map((p) => p.hourStart), pending.map((p) => p.reason)],
     );
   }
-  return { published: computed.length, pending: pending.length };
 }
 
-/** The stored values of each account's months: from the start of the month of its first hour to the end of its last. */
-async function loadMonths(
+/**
+ * Marks, before the changed hours are written, the accounts that already have values after a changed hour in its
+ * month: their month-to-date and tier positions moved, and refreshStaleHours recomputes them. Done outside the
+ * consumer's batch so a replay in any order recomputes each month once per pass, not once per batch (hours arrive
+ * in order in production, and then nothing is marked).
+ */
+async function markLaterHoursStale(
+  db: Queryable,
+  known: readonly { account: Account; hours: readonly number[] }[],
+): Promise<void> {
+  if (known.length === 0) return;
+  const ranges = known.map(({ account, hours }) => ({
+    accountId: account.accountId,
+    from: hours[0]!,
+    end: monthPeriod(monthOf(hours[hours.length - 1]!, account.timeZone), account.timeZone).end,
+  }));
+  await db.query(
+    `INSERT INTO billing_hourly_stale (account_id, from_hour, to_hour)
+     SELECT k.account_id, k.from_ms, max(h.hour_start)
+     FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(account_id, from_ms, end_ms)
+     JOIN billing_hourly h ON h.account_id = k.account_id AND h.hour_start > k.from_ms AND h.hour_start < k.end_ms
+     GROUP BY k.account_id, k.from_ms
+     ON CONFLICT (account_id) DO UPDATE SET from_hour = LEAST(billing_hourly_stale.from_hour, EXCLUDED.from_hour),
+       to_hour = GREATEST(billing_hourly_stale.to_hour, EXCLUDED.to_hour), seq = EXCLUDED.seq`,
+    [ranges.map((r) => r.accountId), ranges.map((r) => r.from), ranges.map((r) => r.end)],
+  );
+}
+
+export interface StaleHoursOptions {
+  /** billing.hourly topic name, for the outbox. */
+  readonly topic: string;
+  /** Epoch ms; see HourlyRefreshOptions. */
+  readonly clock: () => number;
+  /** Accounts per pass (each in its own transaction). */
+  readonly batchSize: number;
+}
+
+/**
+ * Recomputes the hours marked stale (markLaterHoursStale), one account per transaction under the same locks as the
+ * consumers, from their stored quantities; stores and publishes those whose value moved. Each mark is removed only
+ * if it was not set again meanwhile. Returns how many accounts it took.
+ *
+ * @example
+ * while ((await refreshStaleHours(pool, { topic, clock, batchSize: 50 })) > 0);
+ */
+export async function refreshStaleHours(pool: Pool, options: StaleHoursOptions): Promise<number> {
+  const marks = await pool.query<{ account_id: string; from_hour: string; to_hour: string; seq: string }>(
+    `SELECT account_id, from_hour, to_hour, seq FROM billing_hourly_stale ORDER BY account_id COLLATE "C" LIMIT $1`,
+    [options.batchSize],
+  );
+  for (const mark of marks.rows) {
+    await inTransaction(pool, async (client) => {
+      await lockPricesShared(client);
+      await lockAccountHours(client, [mark.account_id]);
+      const account = (await loadAccounts(client, [mark.account_id])).get(mark.account_id);
+      if (account !== undefined) {
+        const from = Number(mark.from_hour);
+        const start = monthPeriod(monthOf(from, account.timeZone), account.timeZone).start;
+        const end = monthPeriod(monthOf(Number(mark.to_hour), account.timeZone), account.timeZone).end;
+        const rows = await client.query<{ value: BillingHourly }>(
+          `SELECT value FROM billing_hourly WHERE account_id = $1 AND hour_start >= $2 AND hour_start < $3`,
+          [account.accountId, start, end],
+        );
+        const now = options.clock();
+        const result = computeAccountHours({
+          account,
+          hours: [],
+          stored: new Map(rows.rows.map(({ value }) => [value.hourStart, value])),
+          usage: [],
+          prices: await loadPriceBook(client),
+          recomputeFrom: from,
+          versionOf: (stored) => Math.max((stored?.version ?? 0) + 1, now),
+        });
+        const pending = result.failed.map(({ hourStart, error }) => ({
+          accountId: account.accountId,
+          hourStart,
+          reason: String(error),
+        }));
+        await storeHourly(client, options.topic, result.values, pending);
+      }
+      await client.query(`DELETE FROM billing_hourly_stale WHERE account_id = $1 AND seq = $2`, [
+        mark.account_id,
+        mark.seq,
+      ]);
+    });
+  }
+  return marks.rows.length;
+}
+
+/** The stored values of each account's month so far: from the start of the month of its first hour to its last hour. */
+async function loadMonthsSoFar(
   db: Queryable,
   known: readonly { account: Account; hours: readonly number[] }[],
 ): Promise<Map<string, Map<number, BillingHourly>>> {
@@ -135,7 +235,7 @@ async function loadMonths(
   const ranges = known.map(({ account, hours }) => ({
     accountId: account.accountId,
     from: monthPeriod(monthOf(hours[0]!, account.timeZone), account.timeZone).start,
-    to: monthPeriod(monthOf(hours[hours.length - 1]!, account.timeZone), account.timeZone).end - 1,
+    to: hours[hours.length - 1]!,
   }));
   const rows = await db.query<{ value: BillingHourly }>(
     `SELECT h.value FROM billing_hourly h
