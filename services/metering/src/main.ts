@@ -111,6 +111,7 @@ const publisher = runOutboxPublisher(
     pool,
     producer,
     log,
+    registry: metrics.registry,
     codecs: new Map<string, ValueCodec<unknown>>([
       [usageTopic.spec.name, valueCodec(registry, usageTopic) as ValueCodec<unknown>],
       [lateTopic.spec.name, valueCodec(registry, lateTopic) as ValueCodec<unknown>],
