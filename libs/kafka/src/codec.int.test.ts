@@ -117,7 +117,8 @@ describe('unknown schema ids', () => {
   it('are transient when the registry does not answer', async () => {
     const codec = valueCodec(createRegistry('http://127.0.0.1:9/apis/ccompat/v7'), typedTopics.trafficSamples);
     const error = await codec.decode(unknownId(1)).catch((caught: unknown) => caught);
-    expect(isPoison(error)).toBe(false);
+    expect(error).toBeInstanceOf(SchemaRegistryUnavailableError);
+    expect(String(error)).toMatch(/127\.0\.0\.1:9/);
     expect(classifyError(error)).toMatchObject({ kind: 'transient' });
   });
 

@@ -71,12 +71,13 @@ export function valueCodec<T>(
   };
 }
 
-type UnknownIdJudge = (id: number, cause: unknown) => Promise<Error>;
+type UnknownIdJudge = (id: number) => Promise<Error>;
 
 /**
  * Undecodable bytes are poison. A 404 for the schema id is poison only when the registry, asked again
  * directly, is healthy and answers that the id does not exist, and the codec's unknown-id circuit has
- * not tripped (unknown-schema-guard.ts); every other registry failure is transient.
+ * not tripped (unknown-schema-guard.ts); every other registry failure is transient. The client's own
+ * errors are not passed on as causes: they carry the request URL, credentials included.
  */
 async function decodeAvro(
   registry: SchemaRegistry,
@@ -88,11 +89,17 @@ async function decodeAvro(
     return (await registry.decode(bytes)) as unknown;
   } catch (error) {
     const status = (error as { status?: unknown }).status;
-    if (status === 404) throw await unknownId(bytes.readInt32BE(1), error);
-    if (status === undefined && !isNetworkError(error)) {
-      throw poison('AvroDecodeFailed', `${topic}: ${error instanceof Error ? error.message : String(error)}`, error);
+    const id = bytes.readInt32BE(1);
+    if (status === 404) throw await unknownId(id);
+    const where = redactUrl(registryUrlOf(registry) ?? 'http://unknown');
+    // mappersmith reports a network failure as status 400 with the socket's message.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/https?:\/\/\S+/g, where);
+    if (typeof status === 'number' || isNetworkError(error)) {
+      throw new SchemaRegistryUnavailableError(
+        `${topic}: schema id ${id}: the registry at ${where} failed${typeof status === 'number' ? ` (${status})` : ''}: ${reason}`,
+      );
     }
-    throw error;
+    throw poison('AvroDecodeFailed', `${topic}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -101,35 +108,27 @@ function unknownIdJudge(registry: SchemaRegistry, topic: string, options: ValueC
   const now = options.now ?? Date.now;
   let log = options.log;
   let state: UnknownIdState = initialUnknownIdState;
-  return async (id, cause) => {
+  return async (id) => {
     const url = registryUrlOf(registry);
     if (url === undefined) {
       return new SchemaRegistryUnavailableError(
         `${topic}: schema id ${id} not found, and the registry's URL is unknown to check it (make clients with createRegistry)`,
-        { cause },
       );
     }
     const lookup = await lookupSchemaId(url, id);
     const where = redactUrl(url);
     switch (lookup.kind) {
       case 'present':
-        return new SchemaRegistryUnavailableError(`${topic}: schema id ${id} exists at ${where} now; retrying`, {
-          cause,
-        });
+        return new SchemaRegistryUnavailableError(`${topic}: schema id ${id} exists at ${where} now; retrying`);
       case 'unhealthy':
         return new SchemaRegistryUnavailableError(
           `${topic}: cannot confirm schema id ${id} at ${where}: ${lookup.reason}`,
-          { cause },
         );
       case 'absent': {
         const judgement = judgeUnknownId(state, now(), guard);
         state = judgement.state;
         if (judgement.verdict === 'poison') {
-          return poison(
-            'UnknownSchemaId',
-            `${topic}: schema id ${id} does not exist in the registry at ${where}`,
-            cause,
-          );
+          return poison('UnknownSchemaId', `${topic}: schema id ${id} does not exist in the registry at ${where}`);
         }
         if (judgement.justTripped) {
           log ??= createLogger('schema-codec');
@@ -140,12 +139,12 @@ function unknownIdJudge(registry: SchemaRegistry, topic: string, options: ValueC
         }
         return new SchemaRegistryUnavailableError(
           `${topic}: schema id ${id} does not exist at ${where}, in a burst of unknown ids (more than ${guard.burstLimit} in ${guard.windowMs} ms): stalled until the registry knows it`,
-          { cause },
         );
       }
     }
   };
 }
+
 function isNetworkError(error: unknown): boolean {
   const text =
     error instanceof Error ? `${error.name} ${error.message} ${String((error as { code?: unknown }).code)}` : '';
