@@ -119,3 +119,56 @@ describe('accountHour', () => {
     expect(invoice.lines.find((l) => l.sku === 'egress.gb')?.amount).toBe('10.25'); // 215 GB: 0 + (100 × 0.09 + 0.5) + 15 × 0.05
   });
 });
+
+describe('accountHour exactness', () => {
+  it('reads earlier hours back as whole seconds, so thirds of an hour reach a tier edge exactly', () => {
+    // Volume: up to 1 h at 0.03, above at 0.01. Three earlier hours of 1200 s (shown 0.333…3 h each) are exactly 1 h:
+    // one more 1200 s puts the month at 4/3 h, the first hour above the edge; summed as shown digits it would be
+    // 0.999…9 + 1/3 and cross one hour early or late.
+    const volume: PricingModel = {
+      kind: 'volume',
+      tiers: [
+        { upTo: '1', unitPrice: '0.03', flatFee: '0' },
+        { upTo: null, unitPrice: '0.01', flatFee: '0' },
+      ],
+    };
+    const prices = PriceBook.from([entry('compute.s1.small', 'USD', '2025-01-01T00:00:00Z', volume)]);
+    const third = '0.' + '3'.repeat(40);
+    const earlier = [1, 2, 3].map((h) =>
+      previous(hour - h * 3_600_000, [{ sku: 'compute.s1.small', quantity: third, amount: '0.01' }], '0.01'),
+    );
+    const atEdge = accountHour({
+      account: acct,
+      hourStart: hour,
+      usage: [usage({ hourStart: hour, runningSeconds: 1200 })],
+      previousHours: earlier.slice(1),
+      prices,
+      version: 1,
+    });
+    // Two earlier thirds + this third = exactly 1 h: still the first tier, 1/3 h × 0.03 = 0.01 exactly.
+    expect(atEdge.lines).toEqual([{ sku: 'compute.s1.small', quantity: third, amount: '0.01' }]);
+    const above = accountHour({
+      account: acct,
+      hourStart: hour,
+      usage: [usage({ hourStart: hour, runningSeconds: 1200 })],
+      previousHours: earlier,
+      prices,
+      version: 1,
+    });
+    // 4/3 h × 0.01 − 1 h × 0.03 = −0.0166…: the whole month drops to the cheaper tier in this hour.
+    expect(above.lines[0]!.amount).toBe('-0.01666666666666666666666666666666666666667');
+  });
+
+  it('prices an hour exactly: 1200 s at 0.0015 is 0.0005, not 0.000499…9', () => {
+    const prices = PriceBook.from([entry('compute.s1.small', 'USD', '2025-01-01T00:00:00Z', perUnit('0.0015'))]);
+    const value = accountHour({
+      account: acct,
+      hourStart: hour,
+      usage: [usage({ hourStart: hour, runningSeconds: 1200 })],
+      previousHours: [],
+      prices,
+      version: 1,
+    });
+    expect([value.lines[0]!.amount, value.hourTotal, value.monthToDate]).toEqual(['0.0005', '0.0005', '0.0005']);
+  });
+});
