@@ -1,7 +1,8 @@
 import { loadConfig } from '@tally/config';
 import { createPool, inTransaction } from '@tally/db';
 import { createIdempotentProducer, createRegistry, sendSized, typedTopic, typedTopics, valueCodec } from '@tally/kafka';
-import { meteringEnv } from '@tally/metering/config';
+import { classifySample } from '@tally/metering';
+import { meteringEnv, retentionMs } from '@tally/metering/config';
 import { z } from 'zod';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
@@ -47,6 +48,16 @@ export const lateReplay: Command = {
         `${chosen.length} late records chosen, ${chosen.length - planned.mark.length} replayed before; ` +
           `${planned.send.length} distinct samples to send to ${samplesTopic}\n`,
       );
+      // Metering decides with its own retention: a sample still older than it would be late again, as a new record.
+      const validation = { maxFutureSkewMs: config.METERING_MAX_FUTURE_SKEW_MS, retentionMs: retentionMs(config) };
+      const now = Date.now() + config.METERING_CLOCK_OFFSET_MS;
+      const stillLate = planned.send.filter((sample) => classifySample(sample, now, validation).kind === 'late').length;
+      if (stillLate > 0) {
+        io.err(
+          `note: ${stillLate} of these samples are still older than METERING_RETENTION_DAYS=${config.METERING_RETENTION_DAYS} ` +
+            'as this environment sets it; unless metering runs with a longer retention they come back as new late records.\n',
+        );
+      }
       if (options['dry-run']) {
         io.err('dry run: nothing sent.\n');
         return 0;

@@ -39,8 +39,9 @@ const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
 const run = `l${randomBytes(4).toString('hex')}`;
 const lateSpec: TopicSpec = { ...topics.lateSamples, name: `test.${run}.late` };
 const samplesSpec: TopicSpec = { ...topics.trafficSamples, name: `test.${run}.samples`, partitions: 2 };
-const H10 = Date.UTC(2026, 10, 30, 10);
-const H11 = Date.UTC(2026, 10, 30, 11);
+// Ten days ago: older than metering's default retention (7 days), as late samples are.
+const H10 = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 10 * 86_400_000;
+const H11 = H10 + 3_600_000;
 const TOO_OLD = 'older than retention';
 const UNKNOWN = 'unknown instance: waited too long for inventory';
 
@@ -173,6 +174,14 @@ describe('tally late', () => {
   it('re-injects each original sample exactly once across runs', async () => {
     const dry = await tally('replay', '--dry-run');
     expect(dry.out).toMatch(/6 late records chosen, 0 replayed before; 5 distinct samples to send/);
+    // Nobody extended the retention in this environment: the operator is told.
+    expect(dry.err).toMatch(/note: 5 of these samples are still older than METERING_RETENTION_DAYS=7/);
+    const usual = env;
+    env = { ...usual, METERING_RETENTION_DAYS: '30' };
+    const extended = await tally('replay', '--dry-run');
+    env = usual;
+    expect(extended.out).toMatch(/5 distinct samples to send/);
+    expect(extended.err).not.toMatch(/note:/);
     expect(await reinjected()).toEqual([]);
 
     const first = await tally('replay', '--account', `${run}-acc-a`);
