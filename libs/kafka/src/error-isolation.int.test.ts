@@ -56,6 +56,7 @@ const faults = new Map<number, { key: string; errorClass: string | undefined }>(
 
 describe('deterministic errors that are not poison', () => {
   it('dead-letter only the offending records, commit the others exactly once, retry the transient one', async () => {
+    await db.pool.query('TRUNCATE sums');
     const spec: TopicSpec = { ...topics.trafficSamples, name: `test.isolation.${randomUUID()}`, partitions: 2 };
     const admin = kafka.admin();
     await admin.connect();
@@ -142,4 +143,54 @@ describe('deterministic errors that are not poison', () => {
     consumer.child.process.kill('SIGTERM');
     expect(await consumer.child.exited, consumer.child.output()).toBe(0);
   }, 90_000);
+
+  it('reports a transient failure past its retry budget as a stalled partition, and clears it once it moves', async () => {
+    await db.pool.query('TRUNCATE sums');
+    const spec: TopicSpec = { ...topics.trafficSamples, name: `test.stall.${randomUUID()}`, partitions: 1 };
+    const admin = kafka.admin();
+    await admin.connect();
+    await applyTopics(admin, [
+      spec,
+      { name: deadLetterTopicOf(spec.name), partitions: 1, cleanupPolicy: 'delete', key: 'original key' },
+    ]);
+    await admin.disconnect();
+    await registerSchemas(registry, schemasDir, [spec]);
+    const samples = Array.from({ length: 200 }, (_, i) => sample(`i-${i % 5}`, i, i === 120 ? 55 : 20 + (i % 30)));
+    await produce(kafka, samplesCodec(registry, spec), spec.name, samples);
+
+    const consumer = await startSumConsumer({
+      SUM_TOPIC: spec.name,
+      SUM_GROUP: `stall-${randomUUID()}`,
+      DB_SCHEMA: db.schema,
+      SUM_FAULTS: '1',
+      SUM_STALL_MS: '6000',
+      SUM_RETRY_ATTEMPTS: '2',
+      MAX_BYTES_PER_PARTITION: '2048',
+    });
+    children.push(consumer.child);
+    const labels = { topic: spec.name, partition: '0' };
+    const stalled = await eventually(
+      async () => (await consumer.metric('tally_consumer_stalled_seconds', labels)) > 0,
+      20_000,
+      100,
+    );
+    expect(stalled, consumer.child.output()).toBe(true);
+    expect(await eventually(async () => (await recordsSummed(db.pool)) >= samples.length, 30_000)).toBe(true);
+    const cleared = async () => (await consumer.metric('tally_consumer_stalled_seconds', labels)) === 0;
+    expect(await eventually(cleared, 5_000, 100), consumer.child.output()).toBe(true);
+    const alarm = consumer.child
+      .output()
+      .split('\n')
+      .find((line) => line.includes('partition stalled'));
+    expect(alarm, consumer.child.output()).toBeDefined();
+    expect(JSON.parse(alarm!)).toMatchObject({
+      level: 50,
+      topic: spec.name,
+      partition: 0,
+      reason: expect.stringMatching(/40001: injected serialization failure/) as unknown,
+    });
+    expect(await readToEnd(kafka, deadLetterTopicOf(spec.name))).toEqual([]);
+    consumer.child.process.kill('SIGTERM');
+    expect(await consumer.child.exited, consumer.child.output()).toBe(0);
+  }, 60_000);
 });

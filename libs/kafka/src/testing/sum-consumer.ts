@@ -4,7 +4,8 @@
  * SUM_MODE=latest keeps the latest txBytes per instance instead (for compacted topics). SUM_FAULTS=1 injects the
  * failures of the error-isolation test: txBytes 77 makes the pipeline throw a RangeError, 88 makes the commit hit a
  * real PostgreSQL numeric overflow (22003), 99 a service error marked not retryable, and 55 a real serialization
- * failure (40001) on the first two commits that carry it.
+ * failure (40001) on the first two commits that carry it, or for SUM_STALL_MS after its first failure when set
+ * (with SUM_RETRY_ATTEMPTS as the retry budget, for the stall test).
  */
 import { connectionEnv, loadConfig } from '@tally/config';
 import { advanceOffset, createPool, inTransaction, loadOffsets } from '@tally/db';
@@ -33,6 +34,8 @@ const env = loadConfig(
     SUM_MODE: z.enum(['sum', 'latest']).default('sum'),
     SUM_FAULTS: z.enum(['0', '1']).default('0'),
     METRICS_PORT: z.coerce.number().int().optional(),
+    SUM_STALL_MS: z.coerce.number().int().default(0),
+    SUM_RETRY_ATTEMPTS: z.coerce.number().int().optional(),
   }),
 );
 const log = createLogger('sum-consumer', process.env['LOG_LEVEL'] ?? 'warn');
@@ -57,6 +60,13 @@ class AccountClosedError extends Error {
   readonly retryable = false;
 }
 let serializationFailures = 0;
+let firstSerializationFailure: number | undefined;
+/** Whether the commit carrying txBytes 55 fails (again) with a serialization failure. */
+const failsSerializing = (): boolean => {
+  if (env.SUM_STALL_MS === 0) return serializationFailures < 2;
+  firstSerializationFailure ??= Date.now();
+  return Date.now() - firstSerializationFailure < env.SUM_STALL_MS;
+};
 
 const accumulate =
   env.SUM_MODE === 'sum'
@@ -73,6 +83,7 @@ const running = await runConsumer<TrafficSample, Sum>(
     codec,
     maxBytesPerPartition: env.MAX_BYTES_PER_PARTITION,
     sessionTimeoutMs: 6_000,
+    ...(env.SUM_RETRY_ATTEMPTS === undefined ? {} : { retryBudget: { attempts: env.SUM_RETRY_ATTEMPTS } }),
     pipeline: ({ deadLetters }) =>
       comp(
         divert(isUnlucky, {
@@ -93,7 +104,7 @@ const running = await runConsumer<TrafficSample, Sum>(
           if (result.txBytes === 88) await client.query('SELECT 12345678::numeric(5, 0)');
           if (result.txBytes === 99)
             throw new AccountClosedError(`account of ${result.instanceId} is closed (injected)`);
-          if (result.txBytes === 55 && serializationFailures < 2) {
+          if (result.txBytes === 55 && failsSerializing()) {
             serializationFailures += 1;
             await client.query(
               `DO $$ BEGIN RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = 'serialization_failure'; END $$`,
