@@ -6,8 +6,9 @@ const DecimalClass = decimalJs as unknown as typeof decimalJs.Decimal;
 
 /**
  * Tally's private Decimal constructor. A clone, so that nobody else's `Decimal.set(...)` can change our
- * precision or rounding, and ours never leaks into theirs. 40 significant digits is far beyond any
- * quantity or amount we meet; only division (seconds → hours) can use them all.
+ * precision or rounding, and ours never leaks into theirs. It parses and carries decimal strings; its
+ * arithmetic rounds to 40 significant digits, so money is never computed with it: line amounts, sums and
+ * differences use the exact `Rational` (invariant 5).
  * Rounding is ROUND_HALF_UP, which in decimal.js means half away from zero (-0.005 → -0.01).
  */
 export const Dec = DecimalClass.clone({
