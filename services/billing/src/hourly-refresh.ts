@@ -159,7 +159,7 @@ async function markLaterHoursStale(
      JOIN billing_hourly h ON h.account_id = k.account_id AND h.hour_start > k.from_ms AND h.hour_start < k.end_ms
      GROUP BY k.account_id, k.from_ms
      ON CONFLICT (account_id) DO UPDATE SET from_hour = LEAST(billing_hourly_stale.from_hour, EXCLUDED.from_hour),
-       to_hour = GREATEST(billing_hourly_stale.to_hour, EXCLUDED.to_hour), seq = EXCLUDED.seq`,
+       to_hour = GREATEST(billing_hourly_stale.to_hour, EXCLUDED.to_hour), seq = EXCLUDED.seq, marked_at = now()`,
     [ranges.map((r) => r.accountId), ranges.map((r) => r.from), ranges.map((r) => r.end)],
   );
 }
@@ -171,20 +171,28 @@ export interface StaleHoursOptions {
   readonly clock: () => number;
   /** Accounts per pass (each in its own transaction). */
   readonly batchSize: number;
+  /** An account is recomputed once it has not been marked for this long (default 2 s)... */
+  readonly quietMs?: number;
+  /** ...or once its first mark is this old (default 60 s), even while it keeps being marked. */
+  readonly maxDelayMs?: number;
 }
 
 /**
  * Recomputes the hours marked stale (markLaterHoursStale), one account per transaction under the same locks as the
- * consumers, from their stored quantities; stores and publishes those whose value moved. Each mark is removed only
- * if it was not set again meanwhile. Returns how many accounts it took.
+ * consumers, from their stored quantities; stores and publishes those whose value moved. An account is taken once its
+ * marks are quiet (or its first mark old), so a replay recomputes each month about once, not once per batch, and
+ * does not hold the account's lock against the consumer while it is still reading. Each mark is removed only if it
+ * was not set again meanwhile. Returns how many accounts it took.
  *
  * @example
  * while ((await refreshStaleHours(pool, { topic, clock, batchSize: 50 })) > 0);
  */
 export async function refreshStaleHours(pool: Pool, options: StaleHoursOptions): Promise<number> {
   const marks = await pool.query<{ account_id: string; from_hour: string; to_hour: string; seq: string }>(
-    `SELECT account_id, from_hour, to_hour, seq FROM billing_hourly_stale ORDER BY account_id COLLATE "C" LIMIT $1`,
-    [options.batchSize],
+    `SELECT account_id, from_hour, to_hour, seq FROM billing_hourly_stale
+     WHERE marked_at <= now() - make_interval(secs => $2) OR first_marked_at <= now() - make_interval(secs => $3)
+     ORDER BY account_id COLLATE "C" LIMIT $1`,
+    [options.batchSize, (options.quietMs ?? 2_000) / 1000, (options.maxDelayMs ?? 60_000) / 1000],
   );
   for (const mark of marks.rows) {
     await inTransaction(pool, async (client) => {

@@ -95,8 +95,10 @@ export async function loadUsageHoursOfAccount(
 }
 
 /**
- * Streams an account's usage in [start, end) to `each`, `chunkHours` hours per query, so only one chunk is held at a
- * time (a month of 500 instances is 372 000 rows). The `counted` slots are left out: billing never reads them.
+ * Streams an account's usage in [start, end) to `each` in chunks of hours, so only one chunk is held at a time (a
+ * month of 500 instances is 372 000 rows). Chunks start at `chunkHours` and adapt to about `chunkRows` rows (up to a
+ * week), so a small account takes a few queries per month and a large one holds a few thousand records at a time. The
+ * `counted` slots are left out: billing never reads them.
  */
 export async function forEachUsageOfAccount(
   db: Queryable,
@@ -104,14 +106,20 @@ export async function forEachUsageOfAccount(
   period: { readonly start: number; readonly end: number },
   each: (record: UsageHourly) => void,
   chunkHours = 24,
+  chunkRows = 5_000,
 ): Promise<void> {
-  const step = chunkHours * 3_600_000;
-  for (let from = period.start; from < period.end; from += step) {
+  let hours = chunkHours;
+  for (let from = period.start; from < period.end;) {
+    const to = Math.min(from + hours * 3_600_000, period.end);
     const result = await db.query<{ record: UsageHourly }>(
       `SELECT record - 'counted' AS record FROM billing_usage
        WHERE account_id = $1 AND hour_start >= $2 AND hour_start < $3`,
-      [accountId, from, Math.min(from + step, period.end)],
+      [accountId, from, to],
     );
     for (const row of result.rows) each(row.record);
+    from = to;
+    const perHour = result.rows.length / hours;
+    // Grow at most twofold and to a week, so a month whose instances appear late cannot land in one huge chunk.
+    hours = Math.max(1, Math.min(hours * 2, 24 * 7, Math.floor(chunkRows / Math.max(perHour, 1))));
   }
 }
