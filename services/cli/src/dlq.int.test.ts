@@ -2,7 +2,8 @@
  * `tally dlq list|show|redrive` on the real broker, registry and PostgreSQL: a redrive filtered by error class then
  * one without re-drives each dead letter exactly once (the ledger is per dead letter, not a group offset), and a dead
  * letter built from a sample that waited in metering's pending table is Avro in the registry wire format: `dlq show`
- * decodes it and, re-driven, it decodes with the topic's codec as the original sample.
+ * decodes it and, re-driven, it decodes with the topic's codec as the original sample — both from metering's
+ * function directly and from a metering process (a glitching agent's 65th interface, released from waiting).
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,8 @@ import {
   type TopicSpec,
 } from '@tally/kafka';
 import { createLogger } from '@tally/log';
-import { trafficSample, type TrafficSample } from '@tally/records';
+import { instance, trafficSample, type Instance, type TrafficSample } from '@tally/records';
+import { eventually, startNodeChild } from '@tally/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The function metering uses for rejected samples (services/metering/src/dead-letters.ts).
 import { deadLettersOf } from '../../metering/src/dead-letters.ts';
@@ -42,6 +44,15 @@ const run = randomBytes(4).toString('hex');
 const spec: TopicSpec = { ...topics.trafficSamples, name: `test.dlq${run}.samples`, partitions: 1 };
 const dlq = deadLetterTopicOf(spec.name);
 const codec = valueCodec(registry, typedTopic(spec, trafficSample));
+const meteringMain = fileURLToPath(new URL('../../metering/src/main.ts', import.meta.url));
+// A whole metering process on its own topics, for samples that wait for their instance.
+const m = {
+  samples: { ...topics.trafficSamples, name: `test.dlq${run}.m.samples`, partitions: 1 },
+  instances: { ...topics.instances, name: `test.dlq${run}.m.instances`, partitions: 1 },
+  usage: { ...topics.usageHourly, name: `test.dlq${run}.m.usage`, partitions: 1 },
+  late: { ...topics.lateSamples, name: `test.dlq${run}.m.late`, partitions: 1 },
+} satisfies Record<string, TopicSpec>;
+const mCodec = valueCodec(registry, typedTopic(m.samples, trafficSample));
 
 let db: TestDatabase;
 
@@ -116,7 +127,8 @@ afterAll(async () => {
   await db.drop();
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: [spec.name, dlq] }).catch(() => undefined);
+  const mine = (await admin.listTopics()).filter((t) => t.startsWith(`test.dlq${run}.`));
+  await admin.deleteTopics({ topics: mine }).catch(() => undefined);
   await admin.disconnect();
 });
 
@@ -159,4 +171,83 @@ describe('tally dlq', () => {
     const after = JSON.parse((await tally(dlqList, [spec.name, '--json'])).out) as { redriven: boolean }[];
     expect(after.every((v) => v.redriven)).toBe(true);
   }, 60_000);
+  it('re-drives a dead letter metering wrote for a sample that had waited for its instance, and it decodes', async () => {
+    const all = Object.values(m);
+    const admin = kafka.admin();
+    await admin.connect();
+    await applyTopics(admin, [
+      ...all,
+      ...[m.samples, m.instances].map((t): TopicSpec => ({
+        name: deadLetterTopicOf(t.name),
+        partitions: 1,
+        cleanupPolicy: 'delete',
+        key: 'k',
+      })),
+    ]);
+    await admin.disconnect();
+    await registerSchemas(registry, schemasDir, all);
+    const child = startNodeChild(meteringMain, {
+      DB_SCHEMA: db.schema,
+      METERING_GROUP: `metering-${run}`,
+      METERING_INVENTORY_GROUP: `metering-inventory-${run}`,
+      METERING_SAMPLES_TOPIC: m.samples.name,
+      METERING_INSTANCES_TOPIC: m.instances.name,
+      METERING_USAGE_TOPIC: m.usage.name,
+      METERING_LATE_TOPIC: m.late.name,
+      METERING_RETENTION_DAYS: '100000',
+      METERING_PENDING_FLUSH_MS: '300',
+      METERING_METRICS_PORT: '0',
+      METERING_SESSION_TIMEOUT_MS: '6000',
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      // A glitching agent: 65 interfaces for an instance the inventory does not know yet. The samples wait in the
+      // pending table; when the instance appears they are released, and the 65th is refused (64 per instance-hour).
+      const glitch = Array.from({ length: 65 }, (_, i) => ({ ...sample('i-glitch', 100 + i), interfaceId: `eth${i}` }));
+      const producer = createIdempotentProducer(kafka);
+      await producer.connect();
+      const messages = [];
+      for (const s of glitch) messages.push({ key: s.instanceId, value: await mCodec.encode(s) });
+      await producer.send({ topic: m.samples.name, acks: -1, messages });
+      const pending = async () =>
+        Number((await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM metering_pending')).rows[0]!.n);
+      expect(await eventually(async () => (await pending()) === 65, 60_000, 300), child.output()).toBe(true);
+      const owner: Instance = {
+        instanceId: 'i-glitch',
+        accountId: 'acct-1',
+        instanceType: 's1.small',
+        zone: 'z1',
+        state: 'running',
+        createdAt: Date.UTC(2025, 0, 1),
+        updatedAt: Date.UTC(2025, 0, 1),
+      };
+      const instanceCodec = valueCodec(registry, typedTopic(m.instances, instance));
+      await producer.send({
+        topic: m.instances.name,
+        acks: -1,
+        messages: [{ key: owner.instanceId, value: await instanceCodec.encode(owner) }],
+      });
+      await producer.disconnect();
+      const lost = glitch[64]!;
+      const mDlq = deadLetterTopicOf(m.samples.name);
+      const arrived = await eventually(async () => (await readToEnd(kafka, mDlq)).length > 0, 60_000, 500);
+      expect(arrived, child.output()).toBe(true);
+
+      const shown = await tally(dlqShow, [m.samples.name, '0', '0']);
+      expect(shown.code, shown.err).toBe(0);
+      expect(shown.out).toMatch(/value \(Avro, schema id \d+/);
+      expect(shown.out).toContain('"interfaceId": "eth64"');
+      expect(shown.out).toContain('tally.error.class: InvalidSample');
+      expect(shown.out).toContain('tally.service: metering');
+
+      const redriven = await tally(dlqRedrive, [m.samples.name]);
+      expect(redriven.out).toContain('1 dead letters re-driven');
+      const back = (await readToEnd(kafka, m.samples.name)).filter((r) => r.message.headers?.['tally.redriven-from']);
+      expect(back).toHaveLength(1);
+      expect(await mCodec.decode(back[0]!.message.value)).toEqual(lost);
+    } finally {
+      child.process.kill('SIGTERM');
+      await child.exited;
+    }
+  }, 90_000);
 });
