@@ -1,4 +1,4 @@
-import { Dec, decimal } from '@tally/money';
+import { decimal, Rational } from '@tally/money';
 import type { Payment } from '@tally/records';
 
 export type InvoiceStatus = 'draft' | 'finalized' | 'paid' | 'overdue';
@@ -31,8 +31,9 @@ export function invoiceStatus(
   duePeriodMs: number,
 ): InvoiceStatus {
   if (invoice.number === null || invoice.finalizedAt === null || now < invoice.finalizedAt) return 'draft';
-  const total = decimal(invoice.total);
-  let paid = new Dec(0);
+  const total = Rational.from(decimal(invoice.total));
+  // Exact sums: Dec would round a sum of many 42-digit payments to 40 digits.
+  let paid = Rational.ZERO;
   let paidInFull = !total.isPositive();
   for (const p of payments) {
     if (p.kind !== 'invoice_paid' || p.accountId !== invoice.accountId || p.invoiceNumber !== invoice.number) continue;
