@@ -248,11 +248,13 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
         const low = BigInt(run[0]!.offset);
         const lastOffset = run[run.length - 1]!.offset;
         const high = BigInt(lastOffset);
-        const within = (offset: string) => BigInt(offset) >= low && BigInt(offset) <= high;
+        // The whole batch (the usual case) needs no slicing.
+        const whole = run.length === messages.length;
+        const within = (offset: string) => whole || (BigInt(offset) >= low && BigInt(offset) <= high);
         progress.offset = run[0]!.offset;
         const deadLetters = sideOutput<DeadLetter>();
         const pipeline = stepper(spec.pipeline({ deadLetters }), toArray<R>());
-        pipeline.step(records.filter((record) => within(record.offset)));
+        pipeline.step(whole ? records : records.filter((record) => within(record.offset)));
         const results = pipeline.complete();
         const letters = [...decodeLetters.filter((letter) => within(letter.record.offset)), ...deadLetters.drain()];
         await sendOnce(letters, sent);
