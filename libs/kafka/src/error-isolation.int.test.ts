@@ -163,19 +163,23 @@ describe('deterministic errors that are not poison', () => {
       SUM_GROUP: `stall-${randomUUID()}`,
       DB_SCHEMA: db.schema,
       SUM_FAULTS: '1',
-      SUM_STALL_MS: '6000',
+      // The first failing commit takes 7 s, longer than the 6 s session: heartbeats must go on while it runs.
+      SUM_SLOW_COMMIT_MS: '7000',
+      SUM_STALL_MS: '10000',
       SUM_RETRY_ATTEMPTS: '2',
+      LOG_LEVEL: 'info',
       MAX_BYTES_PER_PARTITION: '2048',
     });
     children.push(consumer.child);
     const labels = { topic: spec.name, partition: '0' };
     const stalled = await eventually(
       async () => (await consumer.metric('tally_consumer_stalled_seconds', labels)) > 0,
-      20_000,
+      30_000,
       100,
     );
     expect(stalled, consumer.child.output()).toBe(true);
-    expect(await eventually(async () => (await recordsSummed(db.pool)) >= samples.length, 30_000)).toBe(true);
+    expect(await eventually(async () => (await recordsSummed(db.pool)) >= samples.length, 40_000)).toBe(true);
+    expect(await recordsSummed(db.pool)).toBe(samples.length);
     const cleared = async () => (await consumer.metric('tally_consumer_stalled_seconds', labels)) === 0;
     expect(await eventually(cleared, 5_000, 100), consumer.child.output()).toBe(true);
     const alarm = consumer.child
@@ -190,7 +194,9 @@ describe('deterministic errors that are not poison', () => {
       reason: expect.stringMatching(/40001: injected serialization failure/) as unknown,
     });
     expect(await readToEnd(kafka, deadLetterTopicOf(spec.name))).toEqual([]);
+    // Never thrown out of the group meanwhile: assigned once, no rebalance.
+    expect(consumer.child.output().match(/partitions assigned/g), consumer.child.output()).toHaveLength(1);
     consumer.child.process.kill('SIGTERM');
     expect(await consumer.child.exited, consumer.child.output()).toBe(0);
-  }, 60_000);
+  }, 90_000);
 });

@@ -5,7 +5,8 @@
  * failures of the error-isolation test: txBytes 77 makes the pipeline throw a RangeError, 88 makes the commit hit a
  * real PostgreSQL numeric overflow (22003), 99 a service error marked not retryable, and 55 a real serialization
  * failure (40001) on the first two commits that carry it, or for SUM_STALL_MS after its first failure when set
- * (with SUM_RETRY_ATTEMPTS as the retry budget, for the stall test).
+ * (with SUM_RETRY_ATTEMPTS as the retry budget, for the stall test); SUM_SLOW_COMMIT_MS makes that first failing
+ * commit take so long first (longer than the session timeout: heartbeats must go on meanwhile).
  */
 import { connectionEnv, loadConfig } from '@tally/config';
 import { advanceOffset, createPool, inTransaction, loadOffsets } from '@tally/db';
@@ -36,6 +37,7 @@ const env = loadConfig(
     METRICS_PORT: z.coerce.number().int().optional(),
     SUM_STALL_MS: z.coerce.number().int().default(0),
     SUM_RETRY_ATTEMPTS: z.coerce.number().int().optional(),
+    SUM_SLOW_COMMIT_MS: z.coerce.number().int().default(0),
   }),
 );
 const log = createLogger('sum-consumer', process.env['LOG_LEVEL'] ?? 'warn');
@@ -105,6 +107,8 @@ const running = await runConsumer<TrafficSample, Sum>(
           if (result.txBytes === 99)
             throw new AccountClosedError(`account of ${result.instanceId} is closed (injected)`);
           if (result.txBytes === 55 && failsSerializing()) {
+            if (serializationFailures === 0 && env.SUM_SLOW_COMMIT_MS > 0)
+              await client.query('SELECT pg_sleep($1)', [env.SUM_SLOW_COMMIT_MS / 1000]);
             serializationFailures += 1;
             await client.query(
               `DO $$ BEGIN RAISE EXCEPTION 'injected serialization failure' USING ERRCODE = 'serialization_failure'; END $$`,
