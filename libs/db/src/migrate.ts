@@ -10,7 +10,11 @@ export async function migrate(databaseUrl: string, schema: string, log?: Logger)
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
+    // node-pg-migrate's own lock is a try-lock on one id for the whole database: a second caller fails with "Another
+    // migration is already running" (parallel test files, services starting together). Wait instead, per schema.
+    await client.query('SELECT pg_advisory_lock(hashtext($1))', [`tally.migrate.${schema}`]);
     await runner({
+      noLock: true,
       dbClient: client,
       dir: migrationsDir,
       direction: 'up',
