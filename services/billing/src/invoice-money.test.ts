@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { billedQuantities } from './billed-quantities.ts';
 import { buildInvoice } from './build-invoice.ts';
 import { invoiceStatus } from './invoice-status.ts';
 import { planInvoices } from './invoice-plan.ts';
 import { PriceBook } from './price-book.ts';
+import { priceEntryKey } from './price-entry-key.ts';
 import { account, at, entry, perUnit, usage } from './test-fixtures.ts';
 
 // Invariant 5 on whole invoices: exact line amounts, one rounding, ISO minor units, negative months carried forward.
@@ -47,6 +49,42 @@ describe('exact line amounts', () => {
 
   it('refuses a currency outside the pinned table with a clear error', () => {
     expect(() => invoiceFor('XAU', '1', [3600])).toThrowError(/XAU has no minor unit in ISO 4217/);
+  });
+});
+
+describe('exact adjustments', () => {
+  it('compares with the exact billed amount even where the stored one is shown rounded up', () => {
+    const price = entry('compute.s1.small', 'USD', '2025-01-01T00:00:00Z', perUnit('0.03'));
+    const prices = PriceBook.from([price]);
+    const acct = account({ timeZone: 'UTC' });
+    const billedHour = usage({ hourStart: at('2025-02-03T00:00:00Z'), runningSeconds: 200 });
+    const february = buildInvoice({
+      account: acct,
+      month: '2025-02',
+      prices,
+      usage: [billedHour],
+      creditAvailable: '0',
+    });
+    const billed = billedQuantities([february], '2025-02');
+    // 200 s at 0.03/h is 1/600, shown rounded up: subtracting the shown digits would leave 0.055 − 10^-42.
+    expect(billed.map((b) => b.amount)).toEqual(['0.001666666666666666666666666666666666666667']);
+    const late = [
+      billedHour,
+      usage({ hourStart: at('2025-02-04T00:00:00Z'), runningSeconds: 3600 }),
+      usage({ hourStart: at('2025-02-05T00:00:00Z'), runningSeconds: 3000 }),
+    ];
+    const march = buildInvoice({
+      account: acct,
+      month: '2025-03',
+      prices,
+      usage: [],
+      creditAvailable: '0',
+      finalizedMonths: [{ month: '2025-02', billed, usage: late, entries: new Map([[priceEntryKey(price), price]]) }],
+    });
+    // 6600 s more at 0.03/h: exactly 0.055, so 0.06.
+    expect(march.lines.map((l) => [l.kind, l.quantity, l.amount, l.roundedAmount])).toEqual([
+      ['adjustment', '1.833333333333333333333333333333333333333', '0.055', '0.06'],
+    ]);
   });
 });
 
