@@ -194,7 +194,7 @@ async function rebuilt(child: ChildHandle, check: () => Promise<boolean>): Promi
       const dirty = await db.pool.query('SELECT 1 FROM billing_dirty_accounts');
       return (await usageOffsets()) === ends.map((e) => e.high).join(',') && dirty.rowCount === 0 && (await check());
     },
-    40_000,
+    90_000,
     300,
   );
   expect(done, child.output()).toBe(true);
@@ -250,7 +250,7 @@ let february: string[];
 describe('tally replay billing', () => {
   it('refuses while billing runs', async () => {
     const child = startBilling();
-    expect(await eventually(async () => (await finalizedRows()).length === 2, 40_000, 300), child.output()).toBe(true);
+    expect(await eventually(async () => (await finalizedRows()).length === 2, 90_000, 300), child.output()).toBe(true);
     const refused = await tally('--from', 'earliest', '--yes');
     expect(refused.code).toBe(2);
     expect(refused.text).toMatch(/refusing to replay: consumer groups have live members/);
@@ -258,7 +258,7 @@ describe('tally replay billing', () => {
     february = await finalizedRows();
     expect(february.map((row) => (JSON.parse(row) as { month: string }).month)).toEqual(['2025-02', '2025-02']);
     expect(await usageRows()).toEqual(rowsOf([...batch1, ...batch2]));
-  }, 60_000);
+  }, 150_000);
 
   it('--dry-run prints the plan and changes nothing', async () => {
     const before = [await usageRows(), await usageOffsets()];
@@ -302,7 +302,7 @@ describe('tally replay billing', () => {
     expect(march.content.lines.map((l) => [l.kind, l.adjustsMonth, l.quantity, l.roundedAmount])).toEqual([
       ['adjustment', '2025-02', '0.5', '0.01'],
     ]);
-  }, 60_000);
+  }, 150_000);
 
   it('a replay from the earliest offsets rebuilds all usage; finalized invoices stay byte-identical', async () => {
     const finalized = await finalizedRows();
@@ -318,5 +318,5 @@ describe('tally replay billing', () => {
     expect(await usageRows()).toEqual(rowsOf([correction, ...batch1.slice(1), ...batch2]));
     expect(await finalizedRows()).toEqual(finalized);
     expect(await counters()).toBe(numbers);
-  }, 60_000);
+  }, 150_000);
 });

@@ -100,7 +100,7 @@ async function caughtUp(child: ChildHandle): Promise<void> {
       const outbox = await db.pool.query('SELECT 1 FROM outbox');
       return [0, 1].map((p) => stored.get(p) ?? '0').join(',') === end && outbox.rowCount === 0;
     },
-    40_000,
+    90_000,
     300,
   );
   expect(done, child.output()).toBe(true);
@@ -213,5 +213,5 @@ describe('tally replay metering', () => {
     const sum = (ends: string) => ends.split(',').reduce((s, n) => s + Number(n), 0);
     expect(sum(await high(specs.usage.name))).toBe(sum(usageEnd) + 1);
     expect(await high(specs.late.name)).toBe(lateEnd);
-  }, 90_000);
+  }, 200_000);
 });
