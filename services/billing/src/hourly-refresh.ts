@@ -178,11 +178,11 @@ export interface StaleHoursOptions {
 }
 
 /**
- * Recomputes the hours marked stale (markLaterHoursStale), one account per transaction under the same locks as the
- * consumers, from their stored quantities; stores and publishes those whose value moved. An account is taken once its
+ * Recomputes the hours marked stale (markLaterHoursStale), one account at a time, from their stored quantities; stores
+ * and publishes those whose value moved, under the same locks as the consumers. An account is taken once its
  * marks are quiet (or its first mark old), so a replay recomputes each month about once, not once per batch, and
  * does not hold the account's lock against the consumer while it is still reading. Each mark is removed only if it
- * was not set again meanwhile. Returns how many accounts it took.
+ * was not set again meanwhile. Returns how many accounts it brought up to date.
  *
  * @example
  * while ((await refreshStaleHours(pool, { topic, clock, batchSize: 50 })) > 0);
@@ -194,43 +194,77 @@ export async function refreshStaleHours(pool: Pool, options: StaleHoursOptions):
      ORDER BY account_id COLLATE "C" LIMIT $1`,
     [options.batchSize, (options.quietMs ?? 2_000) / 1000, (options.maxDelayMs ?? 60_000) / 1000],
   );
-  for (const mark of marks.rows) {
-    await inTransaction(pool, async (client) => {
-      await lockPricesShared(client);
-      await lockAccountHours(client, [mark.account_id]);
-      const account = (await loadAccounts(client, [mark.account_id])).get(mark.account_id);
-      if (account !== undefined) {
-        const from = Number(mark.from_hour);
-        const start = monthPeriod(monthOf(from, account.timeZone), account.timeZone).start;
-        const end = monthPeriod(monthOf(Number(mark.to_hour), account.timeZone), account.timeZone).end;
-        const rows = await client.query<{ value: BillingHourly }>(
-          `SELECT value FROM billing_hourly WHERE account_id = $1 AND hour_start >= $2 AND hour_start < $3`,
-          [account.accountId, start, end],
-        );
-        const now = options.clock();
-        const result = computeAccountHours({
-          account,
-          hours: [],
-          stored: new Map(rows.rows.map(({ value }) => [value.hourStart, value])),
-          usage: [],
-          prices: await loadPriceBook(client),
-          recomputeFrom: from,
-          versionOf: (stored) => Math.max((stored?.version ?? 0) + 1, now),
-        });
-        const pending = result.failed.map(({ hourStart, error }) => ({
-          accountId: account.accountId,
-          hourStart,
-          reason: String(error),
-        }));
-        await storeHourly(client, options.topic, result.values, pending);
-      }
-      await client.query(`DELETE FROM billing_hourly_stale WHERE account_id = $1 AND seq = $2`, [
-        mark.account_id,
-        mark.seq,
-      ]);
-    });
+  let done = 0;
+  for (const mark of marks.rows) if (await recomputeStale(pool, mark, options)) done += 1;
+  return done;
+}
+
+/**
+ * One account's stale hours. Computed without locks (it takes a while for a long month on a busy process), then
+ * written under the consumers' locks only if no hour of the range changed meanwhile; otherwise the mark stays and the
+ * next pass tries again (the consumer that wrote has marked the account again anyway).
+ */
+async function recomputeStale(
+  pool: Pool,
+  mark: { account_id: string; from_hour: string; to_hour: string; seq: string },
+  options: StaleHoursOptions,
+): Promise<boolean> {
+  const account = (await loadAccounts(pool, [mark.account_id])).get(mark.account_id);
+  const forget = () =>
+    pool.query(`DELETE FROM billing_hourly_stale WHERE account_id = $1 AND seq = $2`, [mark.account_id, mark.seq]);
+  if (account === undefined) {
+    await forget(); // its hours are parked; they are computed when the account arrives
+    return true;
   }
-  return marks.rows.length;
+  const from = Number(mark.from_hour);
+  const start = monthPeriod(monthOf(from, account.timeZone), account.timeZone).start;
+  const end = monthPeriod(monthOf(Number(mark.to_hour), account.timeZone), account.timeZone).end;
+  const readRange = async (db: Queryable) =>
+    (
+      await db.query<{ value: BillingHourly }>(
+        `SELECT value FROM billing_hourly WHERE account_id = $1 AND hour_start >= $2 AND hour_start < $3`,
+        [account.accountId, start, end],
+      )
+    ).rows.map((row) => row.value);
+  const stored = await readRange(pool);
+  const prices = await loadPriceBook(pool);
+  const now = options.clock();
+  const result = computeAccountHours({
+    account,
+    hours: [],
+    stored: new Map(stored.map((value) => [value.hourStart, value])),
+    usage: [],
+    prices,
+    recomputeFrom: from,
+    versionOf: (value) => Math.max((value?.version ?? 0) + 1, now),
+  });
+  const versions = (values: readonly BillingHourly[]) =>
+    values
+      .map((v) => `${v.hourStart}:${v.version}`)
+      .sort()
+      .join(',');
+  return inTransaction(pool, async (client) => {
+    await lockPricesShared(client);
+    await lockAccountHours(client, [account.accountId]);
+    if (versions(await readRange(client)) !== versions(stored)) {
+      // A consumer wrote meanwhile: wait for the account to be quiet again (or another maxDelayMs) and redo.
+      await client.query(`UPDATE billing_hourly_stale SET first_marked_at = now() WHERE account_id = $1`, [
+        account.accountId,
+      ]);
+      return false;
+    }
+    const pending = result.failed.map(({ hourStart, error }) => ({
+      accountId: account.accountId,
+      hourStart,
+      reason: String(error),
+    }));
+    await storeHourly(client, options.topic, result.values, pending);
+    await client.query(`DELETE FROM billing_hourly_stale WHERE account_id = $1 AND seq = $2`, [
+      mark.account_id,
+      mark.seq,
+    ]);
+    return true;
+  });
 }
 
 /** The stored values of each account's month so far: from the start of the month of its first hour to its last hour. */

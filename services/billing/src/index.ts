@@ -46,3 +46,14 @@ export {
   type PlannedInvoice,
 } from './invoice-plan.ts';
 export { formatInvoiceNumber } from './invoice-number.ts';
+export {
+  planFromGroups,
+  monthsToBuild,
+  monthGroups,
+  accountCalendar,
+  type AccountPlanInput,
+  type InvoiceKind,
+  type MonthGroups,
+} from './invoice-plan.ts';
+export { AccountCalendar, type ClosedMonth, type MonthSettings } from './account-calendar.ts';
+export { computeAccountHours, type AccountHoursInput, type AccountHoursResult } from './account-hours.ts';
