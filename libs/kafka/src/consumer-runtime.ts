@@ -166,6 +166,12 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     if (!event.payload.restart) resolveCrash(event.payload.error);
   });
 
+  /**
+   * Counts an accepted gap, and logs it once. At warn when the stored offset itself points at records that are gone
+   * (below the log start, or where the runtime just sought): the thing an operator should know after a rebuild or
+   * a long stop. At debug when reading on from the previous batch simply met offsets the cleaner removed: on a
+   * compacted topic that is every other batch, and no news.
+   */
   const reportGap = (partition: number, gap: { from: string; to: string }) => {
     const key = `${gap.from}..${gap.to}`;
     if (reportedGaps.get(partition) === key) return;
@@ -174,7 +180,8 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     const labels = { topic: spec.topic, partition: String(partition) };
     metrics.offsetGaps.inc(labels);
     metrics.offsetsSkipped.inc(labels, Number(skipped));
-    log.warn(
+    const notable = soughtTo.get(partition) === gap.from || BigInt(logStarts.get(partition) ?? '0') > BigInt(gap.from);
+    (notable ? log.warn.bind(log) : log.debug.bind(log))(
       { topic: spec.topic, partition, from: gap.from, to: gap.to, skipped: skipped.toString() },
       'offset gap accepted: Kafka no longer holds these offsets (retention or compaction); reading on from the first it has',
     );

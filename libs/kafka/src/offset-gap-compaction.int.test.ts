@@ -117,6 +117,9 @@ describe('a compacted topic whose first offsets were cleaned', () => {
     expect(new Map([...sums].map(([key, { total }]) => [key, total]))).toEqual(latest);
     // Each partition's leading gap is accepted once; the seeks are the assignment's, not a loop.
     expect(await consumer.metric('tally_consumer_offset_gaps_total')).toBeGreaterThanOrEqual(spec.partitions);
+    expect((consumer.child.output().match(/offset gap accepted/g) ?? []).length).toBeGreaterThanOrEqual(
+      spec.partitions,
+    );
     const seeks = await consumer.metric('tally_consumer_seeks_total');
     expect(seeks).toBeLessThanOrEqual(2 * spec.partitions);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
