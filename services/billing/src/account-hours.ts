@@ -2,7 +2,6 @@ import { Dec, toDecimalString } from '@tally/money';
 import type { Account, BillingHourly, UsageHourly } from '@tally/records';
 import { accountHour } from './account-hour.ts';
 import { monthOf, monthPeriod } from './billing-month.ts';
-import { MissingPriceError } from './missing-price-error.ts';
 import type { PriceBook } from './price-book.ts';
 import { BYTES_PER_GB, EGRESS_SKU, INGRESS_SKU, SECONDS_PER_HOUR } from './usage-measures.ts';
 
@@ -122,9 +121,8 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       if (changed || stored === undefined || !sameValue(value, stored)) values.push(value);
       add(value);
     } catch (error) {
-      // Only a missing price waits (parked, billed once the price arrives: README "Missing prices"); anything else
-      // thrown here is about the usage itself, and fails the batch so the runtime isolates and dead-letters it.
-      if (!(error instanceof MissingPriceError)) throw error;
+      // Parked with its reason (README "Missing prices"), whatever it is: these hours are also recomputed by the
+      // accounts and prices consumers, where failing the batch would make the runtime dead-letter the wrong record.
       failed.push({ hourStart, error });
       if (stored !== undefined) add(stored);
     }
