@@ -1,6 +1,6 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
-export type { Logger };
+export type { DestinationStream, Logger };
 
 /**
  * The one way a Tally process gets a logger: structured JSON to stdout, level from LOG_LEVEL.
@@ -9,6 +9,11 @@ export type { Logger };
  * const log = createLogger('metering');
  * log.info({ partition: 3 }, 'assigned');
  */
-export function createLogger(service: string, level: string = process.env['LOG_LEVEL'] ?? 'info'): Logger {
-  return pino({ name: service, level, base: { service } });
+export function createLogger(
+  service: string,
+  level: string = process.env['LOG_LEVEL'] ?? 'info',
+  /** Where lines go instead of stdout (the stack CLI's human-readable output on a terminal). */
+  destination?: DestinationStream,
+): Logger {
+  return pino({ name: service, level, base: { service } }, destination);
 }
