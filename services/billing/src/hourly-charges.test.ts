@@ -48,6 +48,18 @@ describe('hourlyCharges', () => {
     expect(lines).toEqual([{ sku: 'egress.gb', quantity: '30', priceEntryKey: egressKey, amount: '1.8' }]);
   });
 
+  it('multiplies before dividing: 1200 s at 0.0015 per hour is 0.0005 exactly', () => {
+    const prices = PriceBook.from([entry('compute.s1.small', 'USD', '2025-01-01T00:00:00Z', perUnit('0.0015'))]);
+    expect(hourlyCharges(usage({ hourStart: hour, runningSeconds: 1200 }), 'USD', prices)).toEqual([
+      {
+        sku: 'compute.s1.small',
+        quantity: '0.' + '3'.repeat(40),
+        priceEntryKey: 'compute.s1.small|USD|2025-01-01T00:00:00.000Z',
+        amount: '0.0005',
+      },
+    ]);
+  });
+
   it('skips unpriced ingress and fails on unpriced compute', () => {
     expect(hourlyCharges(usage({ hourStart: hour, runningSeconds: 0, rxBytes: 5e9 }), 'USD', book)).toEqual([]);
     expect(() => hourlyCharges(usage({ hourStart: hour, instanceType: 'nope' }), 'USD', book)).toThrowError(
