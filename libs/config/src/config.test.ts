@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, connectionEnv, loadConfig } from './index.ts';
+import { ConfigError, connectionEnv, dbSchemaName, loadConfig } from './index.ts';
 
 describe('loadConfig', () => {
   it('applies defaults and splits broker lists', () => {
@@ -13,5 +13,29 @@ describe('loadConfig', () => {
     const schema = z.object({ PORT: z.coerce.number().int(), URL: z.url() });
     expect(() => loadConfig(schema, { PORT: 'x', URL: 'nope' })).toThrowError(ConfigError);
     expect(() => loadConfig(schema, { PORT: 'x', URL: 'nope' })).toThrowError(/PORT[\s\S]*URL/);
+  });
+});
+
+describe('empty values', () => {
+  const schema = z.object({ PORT: z.coerce.number().int().default(9464), NAME: z.string().default('x') });
+
+  it('are refused, not read as 0 or as an empty string', () => {
+    expect(() => loadConfig(schema, { PORT: '' })).toThrowError(/PORT: empty; unset it/);
+    expect(() => loadConfig(schema, { PORT: '  ', NAME: '' })).toThrowError(/PORT: empty[\s\S]*NAME: empty/);
+    expect(() => loadConfig(connectionEnv, { KAFKA_BROKERS: '' })).toThrowError(/KAFKA_BROKERS: empty/);
+  });
+
+  it('of variables the schema does not know are ignored; unset ones take the default', () => {
+    expect(loadConfig(schema, { OTHER: '' })).toEqual({ PORT: 9464, NAME: 'x' });
+  });
+});
+
+describe('dbSchemaName', () => {
+  it('accepts plain identifiers and refuses anything that could carry quoting or SQL', () => {
+    for (const name of ['billing', 'public', 'test_0a1b2c', '_x'])
+      expect(dbSchemaName.safeParse(name).success).toBe(true);
+    for (const name of ['', 'Billing', 'a-b', 'x"; DROP TABLE invoices; --', 'a,public', '1abc', 'a'.repeat(64)]) {
+      expect(dbSchemaName.safeParse(name).success, name).toBe(false);
+    }
   });
 });

@@ -11,13 +11,29 @@ export class ConfigError extends Error {
  * const config = loadConfig(z.object({ KAFKA_BROKERS: z.string() }));
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  // `PORT=` would coerce to 0 and `BROKERS=` to one empty broker: a blank value is a mistake, not a default.
+  const known = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  const empty = known.filter((key) => env[key] !== undefined && env[key].trim() === '');
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  const problems = [
+    ...empty.map((key) => `${key}: empty; unset it to use the default`),
+    ...(parsed.success ? [] : parsed.error.issues)
+      .filter((issue) => !empty.includes(String(issue.path[0])))
+      .map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+  ];
+  if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return parsed.data;
 }
+
+/**
+ * A PostgreSQL schema name as the services accept it: a plain lower-case identifier, so it can never carry SQL or
+ * quoting into `search_path` or a migration.
+ */
+export const dbSchemaName = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'expected a lower-case SQL identifier (letters, digits, _; at most 63)');
 
 /** Connection settings shared by every process; defaults match the local stack `pnpm start` runs. */
 export const connectionEnv = z.object({

@@ -1,8 +1,7 @@
-import { connectionEnv, loadConfig } from '@tally/config';
+import { connectionEnv, dbSchemaName, loadConfig } from '@tally/config';
 import { createPool, type Pool } from '@tally/db';
-import { z } from 'zod';
 
-const env = connectionEnv.extend({ DB_SCHEMA: z.string().min(1).default('billing') });
+const env = connectionEnv.extend({ DB_SCHEMA: dbSchemaName.default('billing') });
 
 /**
  * The CLI's database pool (DATABASE_URL, DB_SCHEMA: billing's schema by default, as for `invoices export`); run

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { connectionEnv, loadConfig } from '@tally/config';
+import { connectionEnv, dbSchemaName, loadConfig } from '@tally/config';
 import { createPool } from '@tally/db';
 import { invoiceCsv, invoicesJson, loadFinalizedOfMonth } from '@tally/billing/runtime';
 import { z } from 'zod';
@@ -13,7 +13,7 @@ const args = z.object({
   positionals: z.array(z.string()).max(0, 'no positional arguments expected'),
 });
 
-const env = connectionEnv.extend({ DB_SCHEMA: z.string().min(1).default('billing') });
+const env = connectionEnv.extend({ DB_SCHEMA: dbSchemaName.default('billing') });
 
 /** `tally invoices export --period YYYY-MM --format json|csv [--out file]`: the month's finalized invoices. */
 export const invoicesExport: Command = {

@@ -1,4 +1,4 @@
-import { connectionEnv } from '@tally/config';
+import { connectionEnv, dbSchemaName } from '@tally/config';
 import { topics } from '@tally/kafka';
 import { z } from 'zod';
 
@@ -9,7 +9,7 @@ const DAY_MS = 86_400_000;
  * topics so that runs never see each other's records.
  */
 export const meteringEnv = connectionEnv.extend({
-  DB_SCHEMA: z.string().min(1).default('public'),
+  DB_SCHEMA: dbSchemaName.default('public'),
   METERING_GROUP: z.string().min(1).default('metering'),
   METERING_INVENTORY_GROUP: z.string().min(1).default('metering-inventory'),
   METERING_SAMPLES_TOPIC: z.string().min(1).default(topics.trafficSamples.name),
