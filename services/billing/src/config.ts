@@ -1,4 +1,4 @@
-import { connectionEnv } from '@tally/config';
+import { connectionEnv, dbSchemaName } from '@tally/config';
 import { topics } from '@tally/kafka';
 import { z } from 'zod';
 
@@ -10,15 +10,18 @@ const HOUR_MS = 3_600_000;
  */
 export const billingEnv = connectionEnv.extend({
   /** Billing's tables live here; its own schema by default, since the outbox table is per schema. */
-  DB_SCHEMA: z.string().min(1).default('billing'),
+  DB_SCHEMA: dbSchemaName.default('billing'),
   /**
    * Where metering's outbox lives (same database): the finalizer waits while usage.hourly rows are unsent there and
    * refuses while any is parked. Billing's own schema when unset (the demo and tests share one schema).
    */
-  BILLING_METERING_SCHEMA: z.string().min(1).optional(),
+  BILLING_METERING_SCHEMA: dbSchemaName.optional(),
   DB_POOL_MAX: z.coerce.number().int().positive().default(8),
-  /** Apply pending migrations at start-up (they are idempotent and serialized by a lock). */
-  BILLING_MIGRATE: z.enum(['true', 'false']).default('true'),
+  /**
+   * Apply pending migrations at start-up. Off by default: migrations run under the owner role (`pnpm tally db
+   * migrate`), and billing's own role has no DDL rights.
+   */
+  BILLING_MIGRATE: z.enum(['true', 'false']).default('false'),
   BILLING_GROUP: z.string().min(1).default('billing'),
   BILLING_USAGE_TOPIC: z.string().min(1).default(topics.usageHourly.name),
   BILLING_PRICES_TOPIC: z.string().min(1).default(topics.prices.name),

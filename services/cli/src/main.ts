@@ -3,6 +3,7 @@
  */
 import { billingVerify } from './billing-verify.ts';
 import type { Command } from './command.ts';
+import { dbMigrate } from './db-migrate.ts';
 import { dispatch } from './dispatch.ts';
 import { dlqList } from './dlq-list.ts';
 import { dlqRedrive } from './dlq-redrive.ts';
@@ -30,6 +31,7 @@ const commands: readonly Command[] = [
   replay,
   lateList,
   lateReplay,
+  dbMigrate,
 ];
 
 process.exitCode = await dispatch(commands, process.argv.slice(2), {
