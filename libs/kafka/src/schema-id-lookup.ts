@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+// Moved to @tally/log (the logger scrubs URLs with it too); re-exported for this module's callers.
+export { redactUrl } from '@tally/log';
+
 /**
  * What the registry says about one schema id, asked directly when the registry client reported a 404:
  * - `absent`: a healthy registry answered that this id does not exist (Confluent error code 40403, and
@@ -43,18 +46,6 @@ export function judgeSchemaIdLookup(byId: HttpAnswer, subjects: HttpAnswer | und
     return { kind: 'unhealthy', reason: `the id is unknown but GET /subjects answered ${status}` };
   }
   return { kind: 'absent' };
-}
-
-/** The URL without user info, for logs and error messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '<unparseable registry URL>';
-  }
 }
 
 /** fetch refuses URLs with credentials: send them as basic auth instead. */
