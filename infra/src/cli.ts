@@ -1,8 +1,8 @@
-import { createLogger } from '@tally/log';
 import { demoUsage, parseDemoOptions } from './demo-options.ts';
 import { runDemoPipeline } from './pipeline.ts';
 import { prepareTopicsAndSchemas } from './prepare.ts';
 import { loadStackConfig } from './stack-config.ts';
+import { stackLogger } from './stack-logger.ts';
 import { stackDown, stackStatus, stackUp } from './stack.ts';
 
 const usage = `usage: pnpm stack <command>
@@ -13,7 +13,7 @@ and: pnpm start [options]   the stack, then the whole pipeline on a simulated fl
      ${demoUsage.replace('usage: ', '')}`;
 
 async function main(command: string | undefined, rest: string[]): Promise<number> {
-  const log = createLogger('stack');
+  const log = stackLogger('stack');
   const config = loadStackConfig();
   switch (command) {
     case 'up': {
@@ -31,7 +31,7 @@ async function main(command: string | undefined, rest: string[]): Promise<number
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
-      await runDemoPipeline(endpoints, options, log, stop.signal);
+      await runDemoPipeline(endpoints, config, options, log, stop.signal);
       return 0;
     }
     case 'down':

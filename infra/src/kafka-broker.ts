@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Logger } from '@tally/log';
-import { ensureKafkaArtifacts, kafkaLibs } from './artifacts.ts';
+import { DEFAULT_KAFKA_VERSION, ensureKafkaArtifacts } from './artifacts.ts';
 import { daemon, runningPid, startDaemon, type Daemon } from './daemon.ts';
+import { ensureJava, javaCommand } from './java.ts';
 import { run } from './run-command.ts';
 import { repoRoot } from './paths.ts';
 
@@ -34,22 +35,26 @@ function serverProperties(port: number, controllerPort: number, dataDir: string)
   ].join('\n');
 }
 
-function java(): string {
-  return process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java';
-}
+const java = () => javaCommand();
 
-/** Starts a broker as `d` (default: the stack's); its data and logs live in the daemon's folder. */
+/**
+ * Starts a broker as `d` (default: the stack's); its data and logs live in the daemon's folder. Kafka 3.9 and 4.x
+ * start the same way: KRaft with a static quorum, logging through slf4j to reload4j.
+ */
 export async function startKafka(
   log: Logger,
   port: number,
   controllerPort: number,
   d: Daemon = kafkaDaemon,
+  version: string = process.env['TALLY_KAFKA_VERSION'] || DEFAULT_KAFKA_VERSION,
 ): Promise<void> {
-  await ensureKafkaArtifacts(log);
+  await ensureJava();
+  const kafkaLibs = await ensureKafkaArtifacts(log, version);
   const dataDir = join(d.dir, 'data');
   const config = join(d.dir, 'server.properties');
   mkdirSync(d.dir, { recursive: true });
   writeFileSync(config, serverProperties(port, controllerPort, dataDir));
+  writeFileSync(join(d.dir, 'version'), version);
   const classpath = `${kafkaLibs}/*`;
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     log.info({ dataDir }, 'formatting Kafka storage');

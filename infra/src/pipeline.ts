@@ -3,52 +3,59 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createPool, migrate, quoteIdentifier, type Pool } from '@tally/db';
 import type { Logger } from '@tally/log';
 import type { DemoOptions } from './demo-options.ts';
+import { demoPeriod } from './demo-period.ts';
 import { repoRoot, runDir } from './paths.ts';
-import type { Endpoints } from './stack-config.ts';
+import type { Endpoints, StackConfig } from './stack-config.ts';
 import { Supervisor } from './supervisor.ts';
 import { run } from './run-command.ts';
 
-/** The demo's database schema; tests use their own. */
-export const DEMO_SCHEMA = 'tally';
 const HOUR_MS = 3_600_000;
+/** Billing's production grace, given to the demo's billing explicitly so the simulated month is chosen to match. */
+const DEMO_GRACE_HOURS = 72;
 
 const entry = (service: string) => join(repoRoot, 'services', service, 'src', 'main.ts');
 
-export interface DemoPorts {
+interface DemoPorts {
   meteringMetrics: number;
   billingMetrics: number;
 }
 
-const ports: DemoPorts = { meteringMetrics: 9464, billingMetrics: 9465 };
-
 /**
  * Starts the whole pipeline on a running stack: migrates, publishes the demo price book, then runs
- * metering, billing and the agent simulator (a past period of `days`, ending when this month began)
+ * metering, billing and the agent simulator (the last `days` of a closed month, see demo-period.ts)
  * under a supervisor. Resolves when `signal` aborts, after every service has stopped.
  */
 export async function runDemoPipeline(
   endpoints: Endpoints,
+  config: Pick<StackConfig, 'TALLY_DEMO_DB_SCHEMA' | 'TALLY_DEMO_METRICS_PORT'>,
   options: DemoOptions,
   log: Logger,
   signal: AbortSignal,
 ): Promise<void> {
+  const schema = config.TALLY_DEMO_DB_SCHEMA;
+  const ports: DemoPorts = {
+    meteringMetrics: config.TALLY_DEMO_METRICS_PORT,
+    billingMetrics: config.TALLY_DEMO_METRICS_PORT + 1,
+  };
   const env: NodeJS.ProcessEnv = {
     KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
     DATABASE_URL: endpoints.databaseUrl,
-    DB_SCHEMA: DEMO_SCHEMA,
+    DB_SCHEMA: schema,
   };
-  await migrate(endpoints.databaseUrl, DEMO_SCHEMA, log);
-  log.info({ schema: DEMO_SCHEMA }, 'database migrated');
+  await migrate(endpoints.databaseUrl, schema, log);
+  log.info({ schema }, `database schema ${schema} migrated`);
   const priceBook = join(repoRoot, 'services', 'billing', 'price-books', 'demo.yaml');
   await run(process.execPath, [entry('cli'), 'prices', 'publish', priceBook], { env: { ...process.env, ...env } });
   log.info({ priceBook }, 'demo price book published');
 
-  // The last `days` of the previous month: a closed month, so billing finalizes its invoices once it has
-  // read everything (after its grace period), and finance's export has something to show.
-  const today = new Date();
-  const end = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1);
-  const from = end - options.days * 24 * HOUR_MS;
+  // A closed month whose grace has passed, so billing finalizes its invoices as soon as it has read everything,
+  // whatever the day of the month, and finance's export has something to show.
+  const { from, end, month } = demoPeriod(Date.now(), options.days, DEMO_GRACE_HOURS);
+  log.info(
+    { from: new Date(from).toISOString(), to: new Date(end).toISOString(), month },
+    `simulating ${options.days} days of ${month} (${options.hypervisors} hypervisors × ${options.instancesPerHypervisor} instances)`,
+  );
   // The simulated history must stay open for updates (invariant 4): retention reaches back past its start.
   const retentionDays = Math.ceil((Date.now() - from) / (24 * HOUR_MS)) + 7;
   const logDir = join(runDir, 'services');
@@ -65,7 +72,13 @@ export async function runDemoPipeline(
   supervisor.start({
     name: 'billing',
     entry: entry('billing'),
-    env: { ...env, BILLING_METRICS_PORT: String(ports.billingMetrics) },
+    env: {
+      ...env,
+      BILLING_METRICS_PORT: String(ports.billingMetrics),
+      BILLING_GRACE_HOURS: String(DEMO_GRACE_HOURS),
+      // Finalize within seconds of catching up rather than the production minute.
+      BILLING_FINALIZE_INTERVAL_MS: '5000',
+    },
   });
   supervisor.start({
     name: 'agent-simulator',
@@ -84,24 +97,28 @@ export async function runDemoPipeline(
       AGENT_SPOOL_DIR: join(runDir, 'agent-spool'),
     },
   });
-  log.info({ logs: logDir }, 'services started');
+  log.info({ logs: logDir }, `services started; their logs are in ${logDir}`);
 
-  const pool = createPool(endpoints.databaseUrl, { schema: DEMO_SCHEMA, max: 1 });
+  const pool = createPool(endpoints.databaseUrl, { schema, max: 1 });
   try {
     let announced = false;
     while (!signal.aborted) {
-      const progress = await readProgress(pool).catch(() => undefined);
+      const progress = await readProgress(pool, schema).catch(() => undefined);
       if (progress) {
         const services = supervisor
           .status()
           .map(
             (s) =>
-              `${s.name}:${s.done ? 'done' : s.running ? 'up' : 'down'}${s.restarts ? `(${s.restarts} restarts)` : ''}`,
-          );
-        log.info({ ...progress, services: services.join(' ') }, 'progress');
+              `${s.name} ${s.done ? 'done' : s.running ? 'up' : 'down'}${s.restarts ? ` (${s.restarts} restarts)` : ''}`,
+          )
+          .join(', ');
+        log.info(
+          { ...progress, services },
+          `progress: ${progress.usageHours} usage hours, ${progress.invoices} invoices (${progress.finalized} finalized); ${services}`,
+        );
         if (!announced && progress.finalized > 0) {
           announced = true;
-          printWhereToLook(logDir, from);
+          printWhereToLook({ logDir, month, schema, ports });
         }
       }
       await sleep(5_000, undefined, { signal }).catch(() => undefined);
@@ -113,12 +130,15 @@ export async function runDemoPipeline(
   }
 }
 
-async function readProgress(pool: Pool): Promise<{ usageHours: number; invoices: number; finalized: number }> {
+async function readProgress(
+  pool: Pool,
+  schema: string,
+): Promise<{ usageHours: number; invoices: number; finalized: number }> {
   const count = async (table: string, where = 'true'): Promise<number> => {
-    const exists = await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${DEMO_SCHEMA}.${table}`]);
+    const exists = await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${schema}.${table}`]);
     if (!exists.rows[0]?.t) return 0;
     const result = await pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${quoteIdentifier(DEMO_SCHEMA)}.${quoteIdentifier(table)} WHERE ${where}`,
+      `SELECT count(*) AS n FROM ${quoteIdentifier(schema)}.${quoteIdentifier(table)} WHERE ${where}`,
     );
     return Number(result.rows[0]?.n ?? 0);
   };
@@ -129,13 +149,13 @@ async function readProgress(pool: Pool): Promise<{ usageHours: number; invoices:
   };
 }
 
-function printWhereToLook(logDir: string, from: number): void {
-  const month = new Date(from).toISOString().slice(0, 7);
+function printWhereToLook(where: { logDir: string; month: string; schema: string; ports: DemoPorts }): void {
+  const { logDir, month, schema, ports } = where;
   process.stdout.write(
     [
       '',
       'Tally is running: the first invoices are finalized.',
-      `  invoices:  DB_SCHEMA=${DEMO_SCHEMA} ./pnpm tally invoices export --period ${month} --format csv`,
+      `  invoices:  DB_SCHEMA=${schema} ./pnpm tally invoices export --period ${month} --format csv`,
       `  metrics:   http://127.0.0.1:${ports.meteringMetrics}/metrics (metering), http://127.0.0.1:${ports.billingMetrics}/metrics (billing)`,
       `  logs:      ${logDir}/<service>.log`,
       '  Ctrl-C stops the services; ./pnpm stop stops Kafka and the registry.',

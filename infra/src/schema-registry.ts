@@ -4,6 +4,7 @@ import type { Logger } from '@tally/log';
 import pg from 'pg';
 import { apicurioJar, ensureApicurioArtifacts } from './artifacts.ts';
 import { daemon, startDaemon, type Daemon } from './daemon.ts';
+import { ensureJava, javaCommand } from './java.ts';
 import {
   describeRegistryStorage,
   registryDbSchemaPattern,
@@ -13,9 +14,7 @@ import {
 
 export const registryDaemon = daemon('schema-registry');
 
-function java(): string {
-  return process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java';
-}
+const java = () => javaCommand();
 
 /** Apicurio creates its tables, not the schema that holds them. */
 export async function ensureRegistryDbSchema(storage: RegistryStorage): Promise<void> {
@@ -54,6 +53,7 @@ export async function startRegistry(
   storage: RegistryStorage,
   d: Daemon = registryDaemon,
 ): Promise<void> {
+  await ensureJava();
   await ensureApicurioArtifacts(log);
   await ensureRegistryDbSchema(storage);
   mkdirSync(d.dir, { recursive: true });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { loadConfig } from '@tally/config';
+import { DEFAULT_KAFKA_VERSION } from './artifacts.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -13,6 +14,11 @@ export const stackEnv = z.object({
   DATABASE_URL: z.string().optional(),
   TALLY_KAFKA_PORT: port.default(9092),
   TALLY_KAFKA_CONTROLLER_PORT: port.default(9093),
+  /** The Kafka the stack starts (a version with a pinned list in infra/maven/kafka-<version>.lock). */
+  TALLY_KAFKA_VERSION: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/)
+    .default(DEFAULT_KAFKA_VERSION),
   TALLY_REGISTRY_PORT: port.default(8081),
   /** The PostgreSQL schema (in DATABASE_URL's database) where our registry keeps its schemas. */
   TALLY_REGISTRY_DB_SCHEMA: z
@@ -20,6 +26,12 @@ export const stackEnv = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default('apicurio'),
   TALLY_STACK_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
+  /** The demo's (`pnpm start`) database schema and the first of its two metrics ports (metering, then billing). */
+  TALLY_DEMO_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('tally'),
+  TALLY_DEMO_METRICS_PORT: port.default(9464),
 });
 export type StackConfig = z.infer<typeof stackEnv>;
 

@@ -33,7 +33,14 @@ function components(config: StackConfig, endpoints: Endpoints, log: Logger): Com
       daemon: kafkaDaemon,
       port: config.TALLY_KAFKA_PORT,
       answers: () => kafkaAnswers(endpoints.kafkaBrokers),
-      start: () => startKafka(log, config.TALLY_KAFKA_PORT, config.TALLY_KAFKA_CONTROLLER_PORT),
+      start: () =>
+        startKafka(
+          log,
+          config.TALLY_KAFKA_PORT,
+          config.TALLY_KAFKA_CONTROLLER_PORT,
+          kafkaDaemon,
+          config.TALLY_KAFKA_VERSION,
+        ),
       hint: `see ${kafkaDaemon.dir}/server.log and ${kafkaDaemon.logFile}`,
     },
     {
