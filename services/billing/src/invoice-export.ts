@@ -15,9 +15,19 @@ const CSV_COLUMNS = [
   'invoice_total',
 ] as const;
 
-function csvField(value: string | number | null): string {
+/**
+ * One CSV cell. A spreadsheet runs a cell that starts with `=`, `+`, `-`, `@` (or a tab or carriage return) as a
+ * formula, and account ids and SKUs come from upstream systems: such a cell gets a leading `'` (OWASP's advice). A
+ * plain decimal such as a credit's `-1.00` cannot be a formula and stays a number.
+ *
+ * @example
+ * csvField('=HYPERLINK("http://x")'); // `"'=HYPERLINK(""http://x"")"`
+ * csvField('-1.00'); // '-1.00'
+ */
+export function csvField(value: string | number | null): string {
   const text = value === null ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  const safe = /^[=+\-@\t\r]/.test(text) && !/^[-+]?\d+(\.\d+)?$/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 /**
