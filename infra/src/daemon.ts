@@ -9,11 +9,19 @@ export interface Daemon {
   name: string;
   dir: string;
   logFile: string;
+  /** What asks it to stop (PostgreSQL: SIGINT, a fast shutdown that does not wait for clients to leave). */
+  stopSignal: NodeJS.Signals;
 }
 
-export function daemon(name: string): Daemon {
+export function daemon(name: string, stopSignal: NodeJS.Signals = 'SIGTERM'): Daemon {
   const dir = join(runDir, name);
-  return { name, dir, logFile: join(dir, 'process.log') };
+  return { name, dir, logFile: join(dir, 'process.log'), stopSignal };
+}
+
+/** Another user to run a server as (PostgreSQL refuses to run as root). */
+export interface RunAs {
+  uid: number;
+  gid: number;
 }
 
 function pidFile(d: Daemon): string {
@@ -33,24 +41,30 @@ export function runningPid(d: Daemon): number | undefined {
 }
 
 /** Starts the command detached from this process, output to the daemon's log, so it outlives the CLI. */
-export function startDaemon(d: Daemon, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+export function startDaemon(
+  d: Daemon,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  runAs?: RunAs,
+): number {
   mkdirSync(d.dir, { recursive: true });
   const out = openSync(d.logFile, 'a');
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env, cwd: d.dir });
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env, cwd: d.dir, ...runAs });
   if (child.pid === undefined) throw new Error(`${d.name}: ${command} did not start`);
   child.unref();
   writeFileSync(pidFile(d), String(child.pid));
   return child.pid;
 }
 
-/** SIGTERM, then SIGKILL after the grace period; leaves no process behind. */
+/** Its stop signal (SIGTERM), then SIGKILL after the grace period; leaves no process behind. */
 export async function stopDaemon(d: Daemon, graceMs = 20_000): Promise<boolean> {
   const pid = runningPid(d);
   if (pid === undefined) {
     rmSync(pidFile(d), { force: true });
     return false;
   }
-  process.kill(pid, 'SIGTERM');
+  process.kill(pid, d.stopSignal);
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (runningPid(d) === undefined) break;

@@ -6,7 +6,7 @@ const port = z.coerce.number().int().min(1).max(65535);
 
 /**
  * Where the local stack lives. An explicit KAFKA_BROKERS, SCHEMA_REGISTRY_URL or DATABASE_URL means
- * "use that one, do not start ours"; otherwise the project starts its own on these ports.
+ * "use that one, do not start ours"; otherwise the project reuses what answers on these ports, or starts its own.
  */
 export const stackEnv = z.object({
   KAFKA_BROKERS: z.string().optional(),
@@ -20,6 +20,8 @@ export const stackEnv = z.object({
     .regex(/^\d+\.\d+\.\d+$/)
     .default(DEFAULT_KAFKA_VERSION),
   TALLY_REGISTRY_PORT: port.default(8081),
+  /** Where the default DATABASE_URL points; when nothing answers there, the project starts an embedded PostgreSQL. */
+  TALLY_POSTGRES_PORT: port.default(5432),
   /** The PostgreSQL schema (in DATABASE_URL's database) where our registry keeps its schemas. */
   TALLY_REGISTRY_DB_SCHEMA: z
     .string()
@@ -49,6 +51,6 @@ export function endpointsOf(config: StackConfig): Endpoints {
   return {
     kafkaBrokers: (config.KAFKA_BROKERS ?? `127.0.0.1:${config.TALLY_KAFKA_PORT}`).split(',').map((b) => b.trim()),
     schemaRegistryUrl: config.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${config.TALLY_REGISTRY_PORT}/apis/ccompat/v7`,
-    databaseUrl: config.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    databaseUrl: config.DATABASE_URL ?? `postgres://postgres@127.0.0.1:${config.TALLY_POSTGRES_PORT}/test`,
   };
 }

@@ -2,6 +2,7 @@ import type { Logger } from '@tally/log';
 import { runningPid, stopDaemon, type Daemon } from './daemon.ts';
 import { kafkaAnswers, kafkaDaemon, startKafka } from './kafka-broker.ts';
 import { portHolder, portIsFree } from './ports.ts';
+import { postgresDaemon, startEmbeddedPostgres } from './embedded-postgres.ts';
 import { postgresAnswers } from './postgres.ts';
 import { describeRegistryStorage, type RegistryStorage } from './registry-storage.ts';
 import { registryAnswers, registryDaemon, startedStorage, startRegistry } from './schema-registry.ts';
@@ -27,6 +28,19 @@ function components(config: StackConfig, endpoints: Endpoints, log: Logger): Com
     dbSchema: config.TALLY_REGISTRY_DB_SCHEMA,
   };
   return [
+    {
+      name: 'PostgreSQL',
+      external: config.DATABASE_URL !== undefined,
+      daemon: postgresDaemon,
+      port: config.TALLY_POSTGRES_PORT,
+      answers: () => postgresAnswers(endpoints.databaseUrl),
+      start: () =>
+        startEmbeddedPostgres(log, config.TALLY_POSTGRES_PORT, new URL(endpoints.databaseUrl).pathname.slice(1)),
+      hint:
+        config.DATABASE_URL === undefined
+          ? `see ${postgresDaemon.logFile}`
+          : `is a server running at ${endpoints.databaseUrl.replace(/:[^:@/]*@/, ':***@')}? Unset DATABASE_URL to use the project's own`,
+    },
     {
       name: 'Kafka broker',
       external: config.KAFKA_BROKERS !== undefined,
@@ -60,15 +74,6 @@ function components(config: StackConfig, endpoints: Endpoints, log: Logger): Com
           : `keeps its schemas in ${actual}, not ${wanted}: run ./pnpm stop, then ./pnpm stack up`;
       },
     },
-    {
-      name: 'PostgreSQL',
-      external: true,
-      daemon: undefined,
-      port: undefined,
-      answers: () => postgresAnswers(endpoints.databaseUrl),
-      start: () => Promise.resolve(),
-      hint: `is a server running at ${endpoints.databaseUrl.replace(/:[^:@/]*@/, ':***@')}? Set DATABASE_URL to use another`,
-    },
   ];
 }
 
@@ -76,37 +81,40 @@ async function answersNow(component: Component): Promise<boolean> {
   return component.answers().catch(() => false);
 }
 
+async function bringUp(component: Component, config: StackConfig, log: Logger): Promise<void> {
+  if (await answersNow(component)) {
+    log.info({ component: component.name }, `${component.name}: already running`);
+    const stale = component.external ? undefined : component.staleStart?.();
+    if (stale !== undefined) log.warn({ component: component.name }, `reused as it runs, but it ${stale}`);
+    return;
+  }
+  if (!component.external && component.daemon && runningPid(component.daemon) === undefined) {
+    if (component.port !== undefined && !(await portIsFree(component.port))) {
+      throw new Error(`${component.name}: port ${component.port} is taken by ${await portHolder(component.port)}`);
+    }
+    log.info({ component: component.name, port: component.port }, `${component.name}: starting`);
+    await component.start();
+  }
+  await waitUntil(component.name, component.answers, config.TALLY_STACK_TIMEOUT_MS, component.hint);
+  log.info({ component: component.name }, `${component.name}: ready`);
+}
+
 /**
  * Brings the local stack up, idempotently: a server that already answers is reused, one we started
- * earlier that died is started again, a port held by a stranger is reported by name.
+ * earlier that died is started again, a port held by a stranger is reported by name. PostgreSQL comes
+ * first: the registry keeps its schemas there.
  */
 export async function stackUp(config: StackConfig, log: Logger): Promise<Endpoints> {
   const endpoints = endpointsOf(config);
-  const all = components(config, endpoints, log);
-  await Promise.all(
-    all.map(async (component) => {
-      if (await answersNow(component)) {
-        log.info({ component: component.name }, 'already running');
-        const stale = component.external ? undefined : component.staleStart?.();
-        if (stale !== undefined) log.warn({ component: component.name }, `reused as it runs, but it ${stale}`);
-        return;
-      }
-      if (!component.external && component.daemon && runningPid(component.daemon) === undefined) {
-        if (component.port !== undefined && !(await portIsFree(component.port))) {
-          throw new Error(`${component.name}: port ${component.port} is taken by ${await portHolder(component.port)}`);
-        }
-        log.info({ component: component.name, port: component.port }, 'starting');
-        await component.start();
-      }
-      await waitUntil(component.name, component.answers, config.TALLY_STACK_TIMEOUT_MS, component.hint);
-      log.info({ component: component.name }, 'ready');
-    }),
-  );
+  const [postgres, ...servers] = components(config, endpoints, log);
+  await bringUp(postgres!, config, log);
+  await Promise.all(servers.map((component) => bringUp(component, config, log)));
   return endpoints;
 }
 
+/** Stops the servers this project started (the registry before the database it keeps its schemas in). */
 export async function stackDown(log: Logger): Promise<void> {
-  for (const d of [registryDaemon, kafkaDaemon]) {
+  for (const d of [registryDaemon, kafkaDaemon, postgresDaemon]) {
     if (await stopDaemon(d)) log.info({ component: d.name }, 'stopped');
   }
 }
