@@ -1,7 +1,10 @@
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '@tally/log';
+import type { Queryable } from './pool.ts';
+import { quoteIdentifier } from './pool.ts';
 import { grantServiceRoles } from './roles.ts';
 
 export const migrationsDir = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -41,5 +44,33 @@ export async function migrate(
     if (options.rolePrefix !== undefined) await grantServiceRoles(client, schema, options.rolePrefix);
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * A service's start-up check, now that services no longer migrate: every migration of this build is applied in
+ * `schema`, or the error says which are missing and how to apply them (as the owner).
+ *
+ * @example
+ * await ensureMigrated(pool, 'billing'); // throws "schema billing lacks migrations 0070_…: run ./pnpm tally db migrate …"
+ */
+export async function ensureMigrated(db: Queryable, schema: string): Promise<void> {
+  const expected = (await readdir(migrationsDir)).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4));
+  const table = await db.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [
+    `${quoteIdentifier(schema)}.pgmigrations`,
+  ]);
+  const applied = new Set(
+    table.rows[0]?.exists === true
+      ? (await db.query<{ name: string }>(`SELECT name FROM ${quoteIdentifier(schema)}.pgmigrations`)).rows.map(
+          (row) => row.name,
+        )
+      : [],
+  );
+  const missing = expected.filter((name) => !applied.has(name)).sort();
+  if (missing.length > 0) {
+    throw new Error(
+      `schema ${schema} lacks migrations ${missing.join(', ')}: run ./pnpm tally db migrate --schema ${schema} ` +
+        'as the owner role (services do not migrate at start-up)',
+    );
   }
 }

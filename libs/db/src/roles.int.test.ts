@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from './migrate.ts';
+import { ensureMigrated, migrate } from './migrate.ts';
 import { createPool, quoteIdentifier, type Pool } from './pool.ts';
 import { roleName, serviceRoles, type ServiceRole } from './roles.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
@@ -84,6 +84,8 @@ describe('the billing role', () => {
     expect(await outcome(billing, `UPDATE invoices SET total = 3 WHERE account_id = 'acc-2'`)).toBe('ok');
     expect(await outcome(billing, `DELETE FROM invoices WHERE account_id = 'acc-2'`)).toBe('ok');
     expect(await outcome(billing, `INSERT INTO outbox (topic, key, payload) VALUES ('t', 'k', '{}')`)).toBe('ok');
+    // What a service checks at start-up.
+    await expect(ensureMigrated(billing, db.schema)).resolves.toBeUndefined();
   });
 
   it('cannot change, delete or truncate a finalized invoice', async () => {

@@ -17,6 +17,7 @@ export const tableRights: Readonly<
   Record<Exclude<ServiceRole, 'readonly'>, Readonly<Record<string, readonly Right[]>>>
 > = {
   metering: {
+    pgmigrations: ['SELECT'], // ensureMigrated at start-up
     consumer_offsets: RW,
     outbox: RW,
     usage_hourly: RW,
@@ -25,6 +26,7 @@ export const tableRights: Readonly<
     metering_pending: RW,
   },
   billing: {
+    pgmigrations: ['SELECT'],
     consumer_offsets: RW,
     outbox: RW,
     billing_usage: RW,
@@ -43,6 +45,7 @@ export const tableRights: Readonly<
     billing_billed_entries: ['SELECT', 'INSERT'],
   },
   operator: {
+    pgmigrations: ['SELECT'],
     consumer_offsets: ['SELECT', 'UPDATE'],
     billing_usage: ['SELECT', 'DELETE'],
     redriven_dead_letters: ['SELECT', 'INSERT'],

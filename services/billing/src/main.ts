@@ -6,7 +6,7 @@
  * SIGTERM stops them all and exits 0.
  */
 import { loadConfig } from '@tally/config';
-import { createPool, migrate } from '@tally/db';
+import { createPool, ensureMigrated, migrate } from '@tally/db';
 import {
   createIdempotentProducer,
   createKafka,
@@ -50,6 +50,7 @@ const pool = createPool(config.DATABASE_URL, {
   max: config.DB_POOL_MAX,
   applicationName: SERVICE,
 });
+await ensureMigrated(pool, config.DB_SCHEMA);
 const kafka = createKafka(SERVICE, config.KAFKA_BROKERS, log);
 const registry = createRegistry(config.SCHEMA_REGISTRY_URL);
 const producer = createIdempotentProducer(kafka);
