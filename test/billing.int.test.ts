@@ -7,13 +7,13 @@
  *     account's invoice equals totals worked out by hand; (b) a rebuild from empty tables (new schema, new group)
  *     gives byte-identical invoices and the same numbers; (c) so does a run killed with SIGKILL at random points;
  *     (d) the mid-month price change bills each hour at the price in force; (e) the database refuses to change a
- *     finalized invoice.
+ *     finalized invoice; (f) billing.hourly settles on the values of an in-order computation.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import type { InvoiceDraft } from '@tally/billing';
+import { computeAccountHours, PriceBook, type InvoiceDraft } from '@tally/billing';
 import { connectionEnv, loadConfig } from '@tally/config';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
 import {
@@ -31,7 +31,7 @@ import {
 } from '@tally/kafka';
 import { createLogger } from '@tally/log';
 import { Dec } from '@tally/money';
-import { usageKey, type Account, type PriceEntry, type UsageHourly } from '@tally/records';
+import { usageKey, type Account, type BillingHourly, type PriceEntry, type UsageHourly } from '@tally/records';
 import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -369,12 +369,15 @@ const summary = (invoices: StoredInvoice[]) => invoices.map((i) => `${i.accountI
 
 let specs: BillingTopics;
 let expected: Map<string, OracleInvoice>;
+let finalUsage: Map<string, UsageHourly>;
+let published: BillingHourly[];
 let first: StoredInvoice[];
 let firstDb: TestDatabase;
 
 beforeAll(async () => {
   specs = await createTopics();
   const { stream, final } = generateUsage(20250315);
+  finalUsage = final;
   expected = oracle(final);
   // Usage first, then accounts and prices: billing must keep usage that arrives before what prices it.
   await produce(
@@ -404,6 +407,19 @@ describe('billing over Kafka and PostgreSQL', () => {
     firstDb = await newDatabase();
     const child = startBilling(firstDb, `billing-${run}-1`);
     first = await waitForInvoices(firstDb, child, expected.size);
+    // billing.hourly values settle once the stale later hours are recomputed (the stream is in random order).
+    const settled = await eventually(async () => {
+      const left = await firstDb.pool.query<{ n: string }>(
+        `SELECT (SELECT count(*) FROM billing_hourly_stale) + (SELECT count(*) FROM billing_pending_hours) AS n`,
+      );
+      return left.rows[0]!.n === '0';
+    }, 60_000);
+    expect(settled, child.output()).toBe(true);
+    published = (
+      await firstDb.pool.query<{ value: BillingHourly }>(
+        'SELECT value FROM billing_hourly ORDER BY account_id, hour_start',
+      )
+    ).rows.map((r) => r.value);
     child.process.kill('SIGTERM');
     expect(await child.exited, child.output()).toBe(0);
 
@@ -458,6 +474,27 @@ describe('billing over Kafka and PostgreSQL', () => {
       expect(rate(before).toString()).toBe(invoice.content.currency === 'USD' ? '1.25' : '1.15');
       expect(rate(after).toString()).toBe(invoice.content.currency === 'USD' ? '0.99' : '0.91');
     }
+  });
+
+  it('(f) publishes billing.hourly values that depend only on the month, whatever the arrival order', () => {
+    // The stream came in random order with re-versions; the values left are those of one in-order computation.
+    const book = PriceBook.from(prices);
+    const strip = ({ version: _version, ...rest }: BillingHourly) => rest;
+    const want = accounts.flatMap((a) => {
+      const usage = [...finalUsage.values()].filter((u) => u.accountId === a.accountId);
+      return computeAccountHours({
+        account: a,
+        hours: usage.map((u) => u.hourStart),
+        stored: new Map(),
+        usage,
+        prices: book,
+        versionOf: () => 0,
+      }).values;
+    });
+    const key = (v: BillingHourly) => `${v.accountId}|${v.hourStart}`;
+    expect(published.length).toBe(want.length);
+    const byKey = new Map(published.map((v) => [key(v), strip(v)]));
+    for (const v of want) expect(byKey.get(key(v)), key(v)).toEqual(strip(v));
   });
 
   it('(e) the database refuses to change or delete a finalized invoice', async () => {

@@ -4,6 +4,9 @@
  *    topic, upserts usage, recomputes and enqueues BillingHourly, marks drafts, stores offsets; nothing is due yet.
  * 2. the time to finalize one month for BENCH_ACCOUNTS accounts (default 10 000): draft refresh of what is still
  *    marked, then numbering and storing every invoice (finalizeDue, in process).
+ * 3. the peak memory of a draft refresh for one large account: BENCH_BIG_INSTANCES instances (default 500) running
+ *    every hour of BENCH_BIG_MONTHS months (default 12), written straight into billing_usage; the refresh plans
+ *    one account at a time and streams each month, so its peak stays far below the account's usage.
  * The last line is a JSON object with the figures.
  */
 import { randomUUID } from 'node:crypto';
@@ -33,6 +36,8 @@ const HOURS = Number(process.env['BENCH_HOURS'] ?? 12);
 const INSTANCES_PER_ACCOUNT = Number(process.env['BENCH_INSTANCES_PER_ACCOUNT'] ?? 2);
 const HOUR = 3_600_000;
 const START = Date.UTC(2025, 2, 3);
+const BIG_INSTANCES = Number(process.env['BENCH_BIG_INSTANCES'] ?? 500);
+const BIG_MONTHS = Number(process.env['BENCH_BIG_MONTHS'] ?? 12);
 const billingMain = fileURLToPath(new URL('../../services/billing/src/main.ts', import.meta.url));
 
 export async function run(): Promise<void> {
@@ -212,8 +217,10 @@ export async function run(): Promise<void> {
     log,
   });
   const finalizeSeconds = (performance.now() - finalizeStarted) / 1000;
-
   await db.drop();
+
+  const big = await bigAccountRefresh(endpoints.databaseUrl);
+
   await admin
     .deleteTopics({
       topics: [...Object.values(specs).map((s) => s.name), ...consumed.map((s) => deadLetterTopicOf(s.name))],
@@ -226,6 +233,11 @@ export async function run(): Promise<void> {
   console.log(`draft refresh      ${ACCOUNTS} accounts in ${refreshSeconds.toFixed(1)} s (marks left after consuming)`);
   console.log(`finalization       ${outcome.finalized} invoices in ${finalizeSeconds.toFixed(1)} s`);
   console.log(
+    `large account      ${BIG_INSTANCES} instances × ${BIG_MONTHS} months (${big.rows} usage rows): draft refresh ` +
+      `in ${big.seconds.toFixed(1)} s, peak heap +${big.peakHeapMb.toFixed(0)} MB, peak RSS +${big.peakRssMb.toFixed(0)} MB ` +
+      `(usage as stored: ${big.tableMb.toFixed(0)} MB)`,
+  );
+  console.log(
     JSON.stringify({
       bench: 'billing',
       accounts: ACCOUNTS,
@@ -237,7 +249,95 @@ export async function run(): Promise<void> {
       invoices_finalized: outcome.finalized,
       finalize_s: Number(finalizeSeconds.toFixed(2)),
       finalize_invoices_per_s: Math.round(outcome.finalized / finalizeSeconds),
+      big_account_instances: BIG_INSTANCES,
+      big_account_months: BIG_MONTHS,
+      big_account_usage_rows: big.rows,
+      big_account_drafts: big.drafts,
+      big_account_refresh_s: Number(big.seconds.toFixed(2)),
+      big_account_refresh_peak_heap_mb: Number(big.peakHeapMb.toFixed(1)),
+      big_account_refresh_peak_rss_mb: Number(big.peakRssMb.toFixed(1)),
     }),
   );
   process.exit(0);
+}
+
+/**
+ * One account with BIG_INSTANCES instances running every hour of BIG_MONTHS months (nothing finalized, so every month
+ * is an open draft), written into billing_usage by PostgreSQL itself; then one draft refresh, in process, with the
+ * heap and RSS sampled every 5 ms. Peaks are above the level before the refresh.
+ */
+async function bigAccountRefresh(databaseUrl: string) {
+  const db = await createTestDatabase(databaseUrl);
+  try {
+    const accountId = 'big-account';
+    const from = Date.UTC(2025, 0, 1);
+    const to = Date.UTC(2025, BIG_MONTHS, 1);
+    const account: Account = {
+      accountId,
+      name: 'Big',
+      email: 'big@example.com',
+      plan: 'paying',
+      freeCredit: '0',
+      currency: 'USD',
+      timeZone: 'Europe/Zurich',
+      createdAt: Date.UTC(2020, 0, 1),
+    };
+    await db.pool.query(`INSERT INTO billing_accounts (account_id, currency, record) VALUES ($1, 'USD', $2)`, [
+      accountId,
+      JSON.stringify(account),
+    ]);
+    const since = Date.UTC(2020, 0, 1);
+    for (const [sku, unit, model] of [
+      ['compute.g1.large', 'hour', { kind: 'per_unit', unitPrice: '1.25' }],
+      ['egress.gb', 'gb', { kind: 'per_unit', unitPrice: '0.09' }],
+    ] as const) {
+      const entry = { sku, currency: 'USD', effectiveFrom: since, unit, model };
+      await db.pool.query(
+        `INSERT INTO billing_prices (key, sku, currency, effective_from, entry) VALUES ($1, $2, 'USD', $3, $4)`,
+        [`${sku}|USD|${new Date(since).toISOString()}`, sku, since, JSON.stringify(entry)],
+      );
+    }
+    await db.pool.query(
+      `INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record)
+       SELECT 'big-i' || i, h, $1, 1, jsonb_build_object(
+         'instanceId', 'big-i' || i, 'accountId', $1::text, 'instanceType', 'g1.large', 'hourStart', h,
+         'runningSeconds', 3600, 'rxBytes', 0, 'txBytes', 1000000 + i, 'rxPackets', 0, 'txPackets', 0,
+         'cpuSeconds', '0', 'counted', '[]'::jsonb, 'version', 1)
+       FROM generate_series(1, $2::int) AS i, generate_series($3::bigint, $4::bigint - 1, ${HOUR}) AS h`,
+      [accountId, BIG_INSTANCES, from, to],
+    );
+    await db.pool.query('ANALYZE billing_usage');
+    await db.pool.query(`INSERT INTO billing_dirty_accounts (account_id) VALUES ($1)`, [accountId]);
+    const size = await db.pool.query<{ rows: string; bytes: string }>(
+      `SELECT count(*) AS rows, pg_total_relation_size('billing_usage') AS bytes FROM billing_usage`,
+    );
+
+    (globalThis as { gc?: () => void }).gc?.();
+    const base = process.memoryUsage();
+    let peakHeap = base.heapUsed;
+    let peakRss = base.rss;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+      peakRss = Math.max(peakRss, m.rss);
+    }, 5);
+    const started = performance.now();
+    await refreshAllDirtyDrafts(db.pool, { adjustmentMonths: 3, batchSize: 500 });
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    const drafts = await db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM invoices WHERE status = 'draft' AND problem IS NULL`,
+    );
+    const mb = (bytes: number) => bytes / 1024 / 1024;
+    return {
+      rows: Number(size.rows[0]!.rows),
+      tableMb: mb(Number(size.rows[0]!.bytes)),
+      drafts: Number(drafts.rows[0]!.n),
+      seconds,
+      peakHeapMb: mb(peakHeap - base.heapUsed),
+      peakRssMb: mb(peakRss - base.rss),
+    };
+  } finally {
+    await db.drop();
+  }
 }
