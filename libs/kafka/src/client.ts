@@ -1,11 +1,22 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '@tally/log';
+import { kafkaSecurityFromEnv, type KafkaSecurity } from './client-security.ts';
 
-/** A kafkajs client whose log lines go to pino, so every process has one structured log. */
-export function createKafka(clientId: string, brokers: string[], log: Logger): Kafka {
+/**
+ * A kafkajs client whose log lines go to pino, so every process has one structured log. TLS and SASL come from the
+ * environment (`KAFKA_SSL`, `KAFKA_SASL_*`, see client-security.ts) unless `security` is given, so every client of
+ * every process authenticates the same way.
+ */
+export function createKafka(
+  clientId: string,
+  brokers: string[],
+  log: Logger,
+  security: KafkaSecurity = kafkaSecurityFromEnv(),
+): Kafka {
   return new Kafka({
     clientId,
     brokers,
+    ...security,
     logLevel: logLevel.WARN,
     logCreator:
       () =>

@@ -7,6 +7,7 @@ export * from './schema-id-lookup.ts';
 export * from './unknown-schema-guard.ts';
 export * from './codec.ts';
 export * from './client.ts';
+export * from './client-security.ts';
 export * from './apply-topics.ts';
 export * from './schema-check.ts';
 export * from './backoff.ts';
