@@ -28,7 +28,7 @@ export interface Fault {
 export interface ScheduleOptions {
   readonly seed: number;
   readonly minutes: number;
-  /** Quiet start, so that data flows before the first fault; default 10 % of the window, at most 20 s. */
+  /** Quiet start, so that data flows before the first fault; default 15 % of the window, at most 30 s. */
   readonly warmupMs?: number;
   /** Mean pause between the end of one fault and the start of the next. */
   readonly meanGapMs?: number;
@@ -39,13 +39,13 @@ export const SETTLE_MS: Readonly<Record<FaultKind, number>> = {
   'kill-metering': 2_000,
   'kill-billing': 2_000,
   'kill-agent': 2_000,
-  'broker-down': 20_000,
+  'broker-down': 40_000,
   'db-refuse': 2_000,
   'db-drop': 1_000,
   'poison-garbage': 500,
   'poison-invalid': 500,
   'glitching-agent': 500,
-  'replay-billing': 20_000,
+  'replay-billing': 15_000,
 };
 
 /** Relative frequencies after every kind has appeared once: cheap faults often, a broker outage rarely. */
@@ -103,7 +103,7 @@ function shaped(kind: FaultKind, draw: Draw): Pick<Fault, 'durationMs' | 'count'
  */
 export function faultSchedule(options: ScheduleOptions): Fault[] {
   const windowMs = Math.round(options.minutes * 60_000);
-  const warmupMs = options.warmupMs ?? Math.min(20_000, Math.round(windowMs / 10));
+  const warmupMs = options.warmupMs ?? Math.min(30_000, Math.round(windowMs * 0.15));
   const meanGapMs = options.meanGapMs ?? 8_000;
   const draw = new Draw(mixSeed(options.seed, 0x50a6));
   // A seeded shuffle of every kind but the replay: the first round covers them all.
