@@ -7,7 +7,7 @@ import { run } from './run-command.ts';
 import { cacheDir, repoRoot } from './paths.ts';
 
 /** The Kafka the local stack runs unless TALLY_KAFKA_VERSION says otherwise. */
-export const DEFAULT_KAFKA_VERSION = '3.9.1';
+export const DEFAULT_KAFKA_VERSION = '4.1.1';
 export const APICURIO_VERSION = '3.0.9';
 
 const lockDir = join(repoRoot, 'infra', 'maven');

@@ -9,12 +9,23 @@ tools="$root/.tools"
 
 sha512_of() { echo "sha512-$(openssl dgst -sha512 -binary "$1" | base64 -w0)"; }
 
+registry="${npm_config_registry:-https://registry.npmjs.org}"
+
+# download URL FILE: curl or wget, whichever the machine has (a fresh machine need not have Node or npm).
+download() {
+  if command -v curl >/dev/null; then curl -fsSL --retry 3 -o "$2" "$1"
+  elif command -v wget >/dev/null; then wget -q -O "$2" "$1"
+  else echo "tally: need curl or wget to fetch Node from $registry" >&2; return 1
+  fi
+}
+
 # fetch_package NAME VERSION INTEGRITY DEST: unpacks the registry tarball's package/ folder into DEST.
 fetch_package() {
   local name="$1" version="$2" integrity="$3" dest="$4" tmp tarball
   tmp="$(mktemp -d)"
   echo "tally: installing $name@$version into ${dest#"$root"/}" >&2
-  tarball="$(cd "$tmp" && npm pack --silent "$name@$version" 2>/dev/null | tail -n 1)"
+  tarball="$name-$version.tgz"
+  download "${registry%/}/$name/-/$tarball" "$tmp/$tarball"
   if [[ "$(sha512_of "$tmp/$tarball")" != "$integrity" ]]; then
     echo "tally: $name@$version tarball does not match the pinned integrity in infra/toolchain/versions.env" >&2
     rm -rf "$tmp"; return 1
