@@ -2,6 +2,7 @@ import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { deadLetterTopicOf } from './catalog.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
 import { readToEnd } from './read-to-end.ts';
+import { sendSized, type TopicMessage } from './sized-send.ts';
 
 export interface DeadLetterView {
   /** Partition and offset in the dead-letter topic: what identifies a dead letter. */
@@ -155,28 +156,44 @@ export async function redriveDeadLetters(
     const records = await readToEnd(kafka, dlq);
     const chosen = records
       .map(({ partition, message }) => ({ view: viewOf(partition, message), message }))
-      .filter(({ view }) => !done.has(positionKey(view)) && filter(view));
+      // A letter whose value was left out to fit (tally.value.truncated) has nothing to re-drive: it stays listed.
+      .filter(
+        ({ view, message }) =>
+          !done.has(positionKey(view)) &&
+          message.headers?.[deadLetterHeaders.valueTruncated] === undefined &&
+          filter(view),
+      );
     if (chosen.length === 0) return [];
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    try {
-      await producer.send({
-        topic: target,
-        acks: -1,
-        messages: chosen.map(({ view, message }) => {
-          const headers = Object.fromEntries(
-            Object.entries(message.headers ?? {}).filter(([name]) => !name.startsWith('tally.')),
-          );
-          return {
+    const outgoing = chosen.map(({ view, message }) => {
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).filter(([name]) => !name.startsWith('tally.')),
+      );
+      return {
+        view,
+        item: {
+          topic: target,
+          message: {
             key: message.key,
             value: message.value,
             headers: { ...headers, 'tally.redriven-from': `${dlq}[${view.partition}]@${view.offset}` },
-          };
-        }),
-      });
+          },
+        },
+      };
+    });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    let refused: readonly TopicMessage[];
+    try {
+      // In sends under the topic's size limit: a re-drive of thousands of letters is larger than one request.
+      refused = await sendSized(
+        producer,
+        outgoing.map(({ item }) => item),
+      );
     } finally {
       await producer.disconnect();
     }
-    return chosen.map(({ view }) => view);
+    // One the source topic refuses alone (its limit is below the dead-letter topic's) stays, not marked re-driven.
+    const refusedMessages = new Set(refused.map((item) => item.message));
+    return outgoing.filter(({ item }) => !refusedMessages.has(item.message)).map(({ view }) => view);
   });
 }

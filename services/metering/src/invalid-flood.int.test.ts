@@ -11,10 +11,14 @@ import {
   createMetrics,
   createRegistry,
   deadLetterTopicOf,
+  memoryRedriveLedger,
   messageBytes,
   readToEnd,
+  redriveDeadLetters,
   registerSchemas,
   runConsumer,
+  sendDeadLetters,
+  poison,
   sendSized,
   topics,
   typedTopic,
@@ -189,6 +193,36 @@ describe('a fetch full of invalid samples', () => {
       0,
     );
     expect(letterBytes).toBeGreaterThan(DEFAULT_MAX_MESSAGE_BYTES);
+
+    // A record too large for any send still leaves a trace: its dead letter goes without the value and says so.
+    const huge = {
+      topic: samplesTopic.name,
+      partition: 0,
+      offset: '999999',
+      key: Buffer.from('huge'),
+      value: Buffer.alloc(2_000_000, 1),
+    };
+    await sendDeadLetters(
+      producer,
+      [{ record: huge, error: poison('ValidationFailed', 'far too large') }],
+      'metering',
+      new Date(),
+    );
+    const [truncated] = await readToEnd(kafka, deadLetterTopicOf(samplesTopic.name), new Map([[0, String(invalid)]]));
+    expect(truncated!.message.value).toEqual(Buffer.alloc(0));
+    expect(truncated!.message.headers?.['tally.value.truncated']?.toString()).toBe('2000000');
+    expect(truncated!.message.headers?.['tally.source.offset']?.toString()).toBe('999999');
+
+    // Re-driving all 6,300 letters (3 MiB) back to the source topic also goes in sends under the limit; the
+    // truncated one, with nothing to re-drive, is left.
+    const redriven = await redriveDeadLetters(kafka, samplesTopic.name, memoryRedriveLedger());
+    expect(redriven).toHaveLength(invalid);
+    const admin = kafka.admin();
+    await admin.connect();
+    const [end] = await admin.fetchTopicOffsets(samplesTopic.name);
+    await admin.disconnect();
+    expect(end?.high).toBe(String(SAMPLES + invalid));
+
     console.info(
       `${SAMPLES} samples (${(producedBytes / 1_048_576).toFixed(2)} MiB), ${invalid} dead letters ` +
         `(${(letterBytes / 1_048_576).toFixed(2)} MiB) and ${valid.length} counted in ${elapsed} ms`,
