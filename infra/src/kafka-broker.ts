@@ -47,18 +47,30 @@ export async function startKafka(
   controllerPort: number,
   d: Daemon = kafkaDaemon,
   version: string = process.env['TALLY_KAFKA_VERSION'] || DEFAULT_KAFKA_VERSION,
+  /** Lines appended to server.properties (a later key wins) and arguments added to the storage format. */
+  extra: { properties?: readonly string[]; formatArgs?: readonly string[] } = {},
 ): Promise<void> {
   await ensureJava();
   const kafkaLibs = await ensureKafkaArtifacts(log, version);
   const dataDir = join(d.dir, 'data');
   const config = join(d.dir, 'server.properties');
   mkdirSync(d.dir, { recursive: true });
-  writeFileSync(config, serverProperties(port, controllerPort, dataDir));
+  writeFileSync(config, serverProperties(port, controllerPort, dataDir) + (extra.properties ?? []).join('\n') + '\n');
   writeFileSync(join(d.dir, 'version'), version);
   const classpath = `${kafkaLibs}/*`;
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     log.info({ dataDir }, 'formatting Kafka storage');
-    await run(java(), ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config]);
+    await run(java(), [
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId(),
+      '-c',
+      config,
+      ...(extra.formatArgs ?? []),
+    ]);
   }
   const log4j = join(repoRoot, 'infra', 'kafka', 'log4j.properties');
   startDaemon(d, java(), [

@@ -15,7 +15,7 @@ export interface PrivateBroker {
   start(): Promise<void>;
 }
 
-async function freePortPair(from: number): Promise<number> {
+export async function freePortPair(from: number): Promise<number> {
   for (let port = from; port < from + 400; port += 2) {
     if ((await portIsFree(port)) && (await portIsFree(port + 1))) return port;
   }
