@@ -26,6 +26,7 @@ describe('pnpm soak --minutes 3 --seed 1', () => {
     const lines = stdout.trim().split('\n');
     expect(lines, stderr).toHaveLength(1);
     const report = JSON.parse(lines[0]!) as Record<string, unknown>;
+    console.info(`soak: ${lines[0]!}`);
     expect(report, stderr).toMatchObject({
       minutes: 3,
       lost: 0,
