@@ -117,7 +117,46 @@ export function assertValidPricingModel<M extends PricingModel>(model: M): M {
   return model;
 }
 
-const fee = (tier: PriceTier): Rational => Rational.from(tier.flatFee ?? '0');
+/** A validated model with its numbers parsed once: the hot path (every hour, every draft) never re-parses. */
+type ParsedModel =
+  | { readonly kind: 'per_unit'; readonly unitPrice: Rational }
+  | { readonly kind: 'package'; readonly packageSize: Rational; readonly packagePrice: Rational }
+  | {
+      readonly kind: 'graduated' | 'volume';
+      readonly tiers: readonly { upTo: Rational | null; unitPrice: Rational; flatFee: Rational }[];
+    };
+
+// Models are immutable values (price book entries); a parse is valid for as long as the object lives.
+const parsedModels = new WeakMap<PricingModel, ParsedModel>();
+
+function parsed(model: PricingModel): ParsedModel {
+  const known = parsedModels.get(model);
+  if (known !== undefined) return known;
+  assertValidPricingModel(model);
+  const r = (text: string): Rational => Rational.from(text);
+  let result: ParsedModel;
+  switch (model.kind) {
+    case 'per_unit':
+      result = { kind: 'per_unit', unitPrice: r(model.unitPrice) };
+      break;
+    case 'package':
+      result = { kind: 'package', packageSize: r(model.packageSize), packagePrice: r(model.packagePrice) };
+      break;
+    case 'graduated':
+    case 'volume':
+      result = {
+        kind: model.kind,
+        tiers: model.tiers.map((t) => ({
+          upTo: t.upTo === null ? null : r(t.upTo),
+          unitPrice: r(t.unitPrice),
+          flatFee: r(t.flatFee ?? '0'),
+        })),
+      };
+      break;
+  }
+  parsedModels.set(model, result);
+  return result;
+}
 
 function quantityOf(quantity: RationalInput): Rational {
   const q = Rational.from(quantity);
@@ -144,30 +183,30 @@ function quantityOf(quantity: RationalInput): Rational {
  */
 export function priceQuantity(model: PricingModel, quantity: RationalInput): Rational {
   const q = quantityOf(quantity);
-  assertValidPricingModel(model);
+  const m = parsed(model);
   if (q.isZero()) return Rational.ZERO;
-  switch (model.kind) {
+  switch (m.kind) {
     case 'per_unit':
-      return q.times(model.unitPrice);
+      return q.times(m.unitPrice);
     case 'package':
-      return Rational.from(q.div(model.packageSize).ceil()).times(model.packagePrice);
+      return Rational.from(q.div(m.packageSize).ceil()).times(m.packagePrice);
     case 'graduated': {
       let amount = Rational.ZERO;
       let lower = Rational.ZERO;
-      for (const tier of model.tiers) {
+      for (const tier of m.tiers) {
         if (q.lte(lower)) break;
         const upper = tier.upTo === null ? q : Rational.min(q, tier.upTo);
-        amount = amount.plus(upper.minus(lower).times(tier.unitPrice)).plus(fee(tier));
+        amount = amount.plus(upper.minus(lower).times(tier.unitPrice)).plus(tier.flatFee);
         if (tier.upTo === null) break;
-        lower = Rational.from(tier.upTo);
+        lower = tier.upTo;
       }
       return amount;
     }
     case 'volume': {
-      const tier = model.tiers.find((t) => t.upTo === null || q.lte(t.upTo));
+      const tier = m.tiers.find((t) => t.upTo === null || q.lte(t.upTo));
       // Validation guarantees an open-ended last tier, so a tier is always found.
       if (tier === undefined) throw new PricingModelError([{ path: ['tiers'], message: 'no tier holds the quantity' }]);
-      return q.times(tier.unitPrice).plus(fee(tier));
+      return q.times(tier.unitPrice).plus(tier.flatFee);
     }
   }
 }

@@ -162,18 +162,12 @@ export class Rational {
    * Rational.from('0.055').scaledHalfAwayFromZero(2); // 6n
    */
   scaledHalfAwayFromZero(digits: number): bigint {
-    const scaled = digits >= 0 ? this.times(10n ** BigInt(digits)) : this.div(10n ** BigInt(-digits));
-    const magnitude = scaled.abs();
-    const whole = magnitude.num / magnitude.den;
-    const twiceRest = 2n * (magnitude.num - whole * magnitude.den);
-    const rounded = twiceRest >= magnitude.den ? whole + 1n : whole;
-    return scaled.isNegative() ? -rounded : rounded;
+    return nearestHalfAway(this.num, this.den, digits);
   }
 
   /** The integer part of this × 10^digits, toward zero: the value truncated to `digits` decimals. */
   scaledTowardZero(digits: number): bigint {
-    const scaled = this.times(10n ** BigInt(digits));
-    return scaled.num / scaled.den;
+    return digits >= 0 ? (this.num * 10n ** BigInt(digits)) / this.den : this.num / (this.den * 10n ** BigInt(-digits));
   }
 
   /**
@@ -192,6 +186,17 @@ export class Rational {
     if (!this.isTerminating()) throw new RangeError(`${this.toString()} has no finite decimal expansion`);
     return new Dec(this.toString());
   }
+}
+
+/** round(num / den × 10^digits), half away from zero, on raw BigInts (den > 0; no reduction needed). */
+function nearestHalfAway(num: bigint, den: bigint, digits: number): bigint {
+  let n = num < 0n ? -num : num;
+  let d = den;
+  if (digits >= 0) n *= 10n ** BigInt(digits);
+  else d *= 10n ** BigInt(-digits);
+  const whole = n / d;
+  const rounded = 2n * (n - whole * d) >= d ? whole + 1n : whole;
+  return num < 0n ? -rounded : rounded;
 }
 
 /**
@@ -227,14 +232,18 @@ export const DISPLAY_SIGNIFICANT_DIGITS = 40;
  */
 export function displayDecimal(value: Rational): string {
   if (value.isTerminating()) return value.toString();
-  const magnitude = value.abs();
+  return shownDigits(value.num, value.den);
+}
+
+/** 40 significant digits of num/den (den > 0, not terminating), half away from zero, trailing zeros dropped. */
+function shownDigits(num: bigint, den: bigint): string {
+  const magnitude = num < 0n ? -num : num;
   // exponent = floor(log10 |value|), found from digit counts and corrected by one comparison.
-  let exponent = magnitude.num.toString().length - magnitude.den.toString().length;
-  const power = (e: number): Rational =>
-    e >= 0 ? Rational.from(10n ** BigInt(e)) : Rational.fraction(1n, 10n ** BigInt(-e));
-  if (magnitude.lt(power(exponent))) exponent -= 1;
+  let exponent = magnitude.toString().length - den.toString().length;
+  const below = exponent >= 0 ? magnitude < den * 10n ** BigInt(exponent) : magnitude * 10n ** BigInt(-exponent) < den;
+  if (below) exponent -= 1;
   const digits = DISPLAY_SIGNIFICANT_DIGITS - 1 - exponent;
-  const text = formatScaled(value.scaledHalfAwayFromZero(digits), digits);
+  const text = formatScaled(nearestHalfAway(num, den, digits), digits);
   // A non-terminating value can only gain trailing zeros by a carry (0.99…96 → 1.000…0).
   return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
@@ -251,8 +260,14 @@ export function displayDecimal(value: Rational): string {
  * snapToGrid('0.001', 3600n).toString(); // '0.001' (not a whole number of seconds, but exactly what it says)
  */
 export function snapToGrid(shown: string, perUnit: bigint): Rational {
-  const value = Rational.from(shown);
-  if (value.isTerminating() && value.times(perUnit).isInteger()) return value;
-  const nearest = Rational.fraction(value.times(perUnit).scaledHalfAwayFromZero(0), perUnit);
-  return displayDecimal(nearest) === shown ? nearest : value;
+  const match = DECIMAL_PATTERN.exec(shown);
+  if (match === null) throw new InvalidDecimalError(`not a decimal string: ${JSON.stringify(shown)}`);
+  const [, sign, whole, fraction = ''] = match;
+  const scale = 10n ** BigInt(fraction.length);
+  const digits = BigInt(whole! + fraction) * (sign === '-' ? -1n : 1n);
+  // shown = digits / scale; the nearest multiple of 1/perUnit is k / perUnit.
+  const k = nearestHalfAway(digits * perUnit, scale, 0);
+  if (k * scale === digits * perUnit) return Rational.fraction(k, perUnit); // on the grid as written
+  const nearest = Rational.fraction(k, perUnit);
+  return displayDecimal(nearest) === shown ? nearest : Rational.fraction(digits, scale);
 }
