@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,10 +12,51 @@ export type { SchemaRegistry };
 /** The base URL each client was made with: the codec asks the registry directly before calling an id unknown. */
 const urls = new WeakMap<SchemaRegistry, string>();
 
-export function createRegistry(url: string): SchemaRegistry {
-  const registry = new SchemaRegistry({ host: url, retry: { retries: 3, initialRetryTimeInSecs: 0.2 } });
-  urls.set(registry, url);
+/**
+ * A registry client. Basic auth comes from the URL's user info or from `SCHEMA_REGISTRY_USERNAME` with
+ * `SCHEMA_REGISTRY_PASSWORD_FILE` (a file, so the password is in no environment listing); it is sent as a header and
+ * never kept in the host the client reports in its errors. A private CA: `NODE_EXTRA_CA_CERTS`.
+ *
+ * @example
+ * createRegistry('https://registry:8443/apis/ccompat/v7', { SCHEMA_REGISTRY_USERNAME: 'billing',
+ *   SCHEMA_REGISTRY_PASSWORD_FILE: '/run/secrets/registry' });
+ */
+export function createRegistry(url: string, processEnv: NodeJS.ProcessEnv = process.env): SchemaRegistry {
+  const withCredentials = registryUrlWithCredentials(url, processEnv);
+  const parsed = new URL(withCredentials);
+  const auth =
+    parsed.username === '' && parsed.password === ''
+      ? undefined
+      : { username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+  parsed.username = '';
+  parsed.password = '';
+  const registry = new SchemaRegistry({
+    host: parsed.toString().replace(/\/$/, ''),
+    ...(auth === undefined ? {} : { auth }),
+    retry: { retries: 3, initialRetryTimeInSecs: 0.2 },
+  });
+  urls.set(registry, withCredentials);
   return registry;
+}
+
+/** `url` with the user and password file of the environment as its user info (those win over the URL's). */
+export function registryUrlWithCredentials(url: string, processEnv: NodeJS.ProcessEnv): string {
+  const user = processEnv['SCHEMA_REGISTRY_USERNAME'];
+  const passwordFile = processEnv['SCHEMA_REGISTRY_PASSWORD_FILE'];
+  if ((user === undefined || user === '') && (passwordFile === undefined || passwordFile === '')) return url;
+  if (!user || !passwordFile) {
+    throw new Error('SCHEMA_REGISTRY_USERNAME and SCHEMA_REGISTRY_PASSWORD_FILE go together');
+  }
+  let password: string;
+  try {
+    password = readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new Error(`SCHEMA_REGISTRY_PASSWORD_FILE: cannot read ${passwordFile}: ${(error as { code?: string }).code}`);
+  }
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(user);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString().replace(/\/$/, '');
 }
 
 /** The Confluent API base URL of a client made by createRegistry (may hold credentials: redact before logging). */
