@@ -118,7 +118,7 @@ export async function runDemoPipeline(
         );
         if (!announced && progress.finalized > 0) {
           announced = true;
-          printWhereToLook({ logDir, month, schema, ports });
+          printWhereToLook({ logDir, month, schema, ports, databaseUrl: endpoints.databaseUrl });
         }
       }
       await sleep(5_000, undefined, { signal }).catch(() => undefined);
@@ -149,16 +149,32 @@ async function readProgress(
   };
 }
 
-function printWhereToLook(where: { logDir: string; month: string; schema: string; ports: DemoPorts }): void {
-  const { logDir, month, schema, ports } = where;
+/** The CLI's DATABASE_URL defaults to the usual port; a stack elsewhere has to be named. */
+const CLI_DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+function printWhereToLook(where: {
+  logDir: string;
+  month: string;
+  schema: string;
+  ports: DemoPorts;
+  databaseUrl: string;
+}): void {
+  const { logDir, month, schema, ports, databaseUrl } = where;
+  // Shown only when it is not the default; a URL with a password is left for the reader to supply.
+  const database =
+    databaseUrl === CLI_DEFAULT_DATABASE_URL
+      ? ''
+      : /:[^:@/]*@/.test(databaseUrl)
+        ? 'DATABASE_URL=… '
+        : `DATABASE_URL=${databaseUrl} `;
   process.stdout.write(
     [
       '',
       'Tally is running: the first invoices are finalized.',
-      `  invoices:  DB_SCHEMA=${schema} ./pnpm tally invoices export --period ${month} --format csv`,
+      `  invoices:  ${database}DB_SCHEMA=${schema} ./pnpm tally invoices export --period ${month} --format csv`,
       `  metrics:   http://127.0.0.1:${ports.meteringMetrics}/metrics (metering), http://127.0.0.1:${ports.billingMetrics}/metrics (billing)`,
       `  logs:      ${logDir}/<service>.log`,
-      '  Ctrl-C stops the services; ./pnpm stop stops Kafka and the registry.',
+      '  Ctrl-C stops the services; ./pnpm stop stops Kafka, the registry and our PostgreSQL.',
       '',
     ].join('\n'),
   );
