@@ -22,6 +22,8 @@ describe('redactUrlsIn', () => {
       'connect postgres://db:5432/x and http://r:8081/apis failed',
     );
     expect(redactUrlsIn('postgres://db:5432/x user@example.com')).toBe('postgres://db:5432/x user@example.com');
+    expect(redactUrlsIn('postgres://postgres@db:5432/x')).toBe('postgres://postgres@db:5432/x');
+    expect(redactUrlsIn('http://:token@r/x')).toBe('http://r/x');
   });
 
   it('redactUrl removes user and password', () => {

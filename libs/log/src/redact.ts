@@ -38,8 +38,9 @@ export function redactUrl(url: string): string {
   }
 }
 
-// scheme://userinfo@ where userinfo has no '/', '@' or white space; the user info goes, the rest stays.
-const URL_USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi;
+// scheme://user:password@ (no '/', '@' or white space in either): the user info goes, the rest stays. A user name
+// alone (postgres://postgres@host) is no secret and says who connects, so it stays.
+const URL_USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@'":]*:[^\s/@'"]*@/gi;
 
 /**
  * Every URL in `text` without its user info.
