@@ -1,5 +1,6 @@
 /**
- * No credential in any log line or error message: metering and billing run against the real stack with a password in
+ * No credential in any log line or error message: metering and billing run against the real stack, each as a login
+ * user of its own database role (so this also shows the roles suffice to start, dead-letter and stop), with a password in
  * DATABASE_URL and user info in the registry URL (the local stack's trust auth and open registry accept and ignore
  * them), at debug level, through start-up, migration, a dead-lettered record and a clean stop; then through the
  * error paths where a URL is most likely quoted (database unreachable, registry misconfigured, a bad setting). Every byte they
@@ -9,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connectionEnv, loadConfig } from '@tally/config';
-import { createTestDatabase, type TestDatabase } from '@tally/db';
+import { createPool, createTestDatabase, migrate, quoteIdentifier, roleName, type TestDatabase } from '@tally/db';
 import { createKafka, createRegistry, deadLetterTopicOf } from '@tally/kafka';
 import { createLogger } from '@tally/log';
 import { eventually } from '@tally/testing';
@@ -41,6 +42,11 @@ function withUserInfo(url: string, user: string, password: string): string {
   return parsed.toString();
 }
 const databaseUrl = withUserInfo(endpoints.DATABASE_URL, new URL(endpoints.DATABASE_URL).username, DB_SECRET);
+// The services connect as login users of their own roles (`tally db migrate` grants them), as deployed.
+const rolePrefix = `t_${run}`;
+const login = (service: 'metering' | 'billing') => `${roleName(rolePrefix, service)}_login`;
+const serviceDatabaseUrl = (service: 'metering' | 'billing') =>
+  withUserInfo(endpoints.DATABASE_URL, login(service), DB_SECRET);
 const registryUrl = withUserInfo(endpoints.SCHEMA_REGISTRY_URL, 'tally', REGISTRY_SECRET).replace(/\/$/, '');
 
 interface Child {
@@ -77,6 +83,12 @@ let pipeline: PipelineTopics;
 let billing: BillingTopics;
 beforeAll(async () => {
   db = await createTestDatabase(endpoints.DATABASE_URL);
+  await migrate(endpoints.DATABASE_URL, db.schema, undefined, { rolePrefix });
+  for (const service of ['metering', 'billing'] as const) {
+    await db.pool.query(
+      `CREATE ROLE ${quoteIdentifier(login(service))} LOGIN IN ROLE ${quoteIdentifier(roleName(rolePrefix, service))}`,
+    );
+  }
   pipeline = await createPipelineTopics(kafka, registry, run);
   billing = await createBillingTopics(kafka, registry, run, pipeline);
 });
@@ -84,10 +96,18 @@ afterAll(async () => {
   for (const child of children) child.stop();
   await Promise.all(children.map((child) => child.exited));
   await db.drop();
+  const admin = createPool(endpoints.DATABASE_URL, { max: 1 });
+  const roles = ['metering', 'billing', 'operator', 'readonly'] as const;
+  for (const name of [login('metering'), login('billing'), ...roles.map((r) => roleName(rolePrefix, r))]) {
+    await admin.query(`DROP OWNED BY ${quoteIdentifier(name)}`);
+    await admin.query(`DROP ROLE ${quoteIdentifier(name)}`);
+  }
+  await admin.end();
 });
 
 const meteringEnv = (): NodeJS.ProcessEnv => ({
   ...meteringTopicEnv(pipeline),
+  DATABASE_URL: serviceDatabaseUrl('metering'),
   DB_SCHEMA: db.schema,
   METERING_GROUP: `metering-${run}`,
   METERING_INVENTORY_GROUP: `metering-inventory-${run}`,
@@ -98,7 +118,7 @@ const billingEnv = (): NodeJS.ProcessEnv => ({
   ...billingTopicEnv(pipeline, billing),
   DB_SCHEMA: db.schema,
   BILLING_GROUP: `billing-${run}`,
-  BILLING_MIGRATE: 'true',
+  DATABASE_URL: serviceDatabaseUrl('billing'),
   BILLING_METRICS_PORT: '0',
   BILLING_SESSION_TIMEOUT_MS: '6000',
 });
@@ -116,6 +136,15 @@ describe('credentials in URLs', () => {
       45_000,
     );
     expect(deadLettered, metering.output()).toBe(true);
+    // Metering, as its own role, stored its offset past the dead-lettered record.
+    const stored = async () =>
+      (
+        await db.pool.query('SELECT 1 FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND next_offset > 0', [
+          `metering-${run}`,
+          pipeline.samples.name,
+        ])
+      ).rowCount === 1;
+    expect(await eventually(stored, 20_000), metering.output()).toBe(true);
     expect(
       await eventually(() => Promise.resolve(billed.output().includes('billing started')), 30_000),
       billed.output(),
