@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@tally/log';
@@ -26,6 +26,7 @@ describe('Supervisor', () => {
        appendFileSync(file, 'x');
        if (readFileSync(file, 'utf8').length <= 2) process.exit(3);
        process.on('SIGTERM', () => { appendFileSync(${JSON.stringify(join(dir, 'stopped'))}, 'yes'); process.exit(0); });
+       appendFileSync(${JSON.stringify(join(dir, 'listening'))}, 'yes');
        setInterval(() => undefined, 1000);`,
     );
     const oneShot = join(dir, 'one-shot.ts');
@@ -42,7 +43,8 @@ describe('Supervisor', () => {
         20_000,
       ),
     ).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // On a loaded machine Node takes a while to start: SIGTERM only once the third start listens for it.
+    expect(await until(() => existsSync(join(dir, 'listening')), 20_000)).toBe(true);
     const [crasherState, jobState] = supervisor.status();
     expect(crasherState).toMatchObject({ restarts: 2, running: true });
     expect(jobState).toMatchObject({ restarts: 0, done: true, lastExit: 0 });
