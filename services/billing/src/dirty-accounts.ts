@@ -50,8 +50,8 @@ export async function clearDirty(db: Queryable, marks: readonly DirtyMark[]): Pr
 
 /**
  * Serializes the invoice writers (draft refresher, finalizer) across processes for the rest of the transaction.
- * Consumers do not take it: they never write invoices, only marks.
+ * Consumers do not take it: they never write invoices, only marks. Keyed by schema: advisory locks are database-wide.
  */
 export async function lockInvoices(db: Queryable): Promise<void> {
-  await db.query(`SELECT pg_advisory_xact_lock(hashtext('tally.billing.invoices'))`);
+  await db.query(`SELECT pg_advisory_xact_lock(hashtext('tally.billing.invoices:' || current_schema()))`);
 }
