@@ -3,6 +3,7 @@ import { CENSOR, redactDeep, redactPaths, redactUrlsIn } from './redact.ts';
 
 export type { DestinationStream, Logger };
 export { redactUrl, redactUrlsIn } from './redact.ts';
+export { shutdownWatchdog, type ShutdownWatchdog } from './shutdown-watchdog.ts';
 
 /**
  * The one way a Tally process gets a logger: structured JSON to stdout, level from LOG_LEVEL. No credential gets

@@ -17,6 +17,8 @@ export const billingEnv = connectionEnv.extend({
    */
   BILLING_METERING_SCHEMA: dbSchemaName.optional(),
   DB_POOL_MAX: z.coerce.number().int().positive().default(8),
+  /** A SIGTERM shutdown that takes longer (a hung connection) is cut: logged as an error, exit 1. */
+  BILLING_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().positive().default(20_000),
   /**
    * Apply pending migrations at start-up. Off by default: migrations run under the owner role (`pnpm tally db
    * migrate`), and billing's own role has no DDL rights.

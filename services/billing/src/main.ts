@@ -22,7 +22,7 @@ import {
   valueCodec,
   type ValueCodec,
 } from '@tally/kafka';
-import { createLogger } from '@tally/log';
+import { createLogger, shutdownWatchdog } from '@tally/log';
 import { account, billingHourly, payment, usageHourly } from '@tally/records';
 import { Counter } from 'prom-client';
 import { accountConsumerSpec } from './account-consumer.ts';
@@ -193,13 +193,20 @@ async function shutdown(reason: string, code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ reason }, 'stopping');
+  const watchdog = shutdownWatchdog(log, config.BILLING_SHUTDOWN_DEADLINE_MS);
+  watchdog.step('consumers');
   await Promise.all(consumers.map((consumer) => consumer.stop()));
   background.abort();
+  watchdog.step('outbox publisher and invoice loop');
   await Promise.all([publisher, invoiceLoop]);
+  watchdog.step('producer and admin');
   await admin.disconnect().catch(() => undefined);
   await producer.disconnect().catch(() => undefined);
+  watchdog.step('database pool');
   await pool.end();
+  watchdog.step('metrics server');
   await new Promise((resolve) => metricsServer.close(resolve));
+  watchdog.done();
   log.info({ maxRssBytes: process.resourceUsage().maxRSS * 1024 }, 'stopped');
   process.exit(code);
 }

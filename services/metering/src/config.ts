@@ -33,6 +33,8 @@ export const meteringEnv = connectionEnv.extend({
   METERING_SESSION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   METERING_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   DB_POOL_MAX: z.coerce.number().int().positive().default(6),
+  /** A SIGTERM shutdown that takes longer (a hung connection) is cut: logged as an error, exit 1. */
+  METERING_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().positive().default(20_000),
 });
 export type MeteringConfig = z.infer<typeof meteringEnv>;
 

@@ -24,7 +24,7 @@ import {
   valueCodec,
   type ValueCodec,
 } from '@tally/kafka';
-import { createLogger } from '@tally/log';
+import { createLogger, shutdownWatchdog } from '@tally/log';
 import { instance, trafficSample, usageHourly } from '@tally/records';
 import { meteringEnv, retentionMs } from './config.ts';
 import { deadLettersOf } from './dead-letters.ts';
@@ -153,12 +153,19 @@ async function shutdown(reason: string, code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ reason }, 'stopping');
+  const watchdog = shutdownWatchdog(log, config.METERING_SHUTDOWN_DEADLINE_MS);
+  watchdog.step('consumers');
   await Promise.all([trafficConsumer.stop(), inventoryConsumer.stop()]);
   background.abort();
+  watchdog.step('outbox publisher and pending flusher');
   await Promise.all([publisher, flusher]);
+  watchdog.step('producer');
   await producer.disconnect().catch(() => undefined);
+  watchdog.step('database pool');
   await pool.end();
+  watchdog.step('metrics server');
   await new Promise((resolve) => metricsServer.close(resolve));
+  watchdog.done();
   // Peak memory for benchmarks and capacity planning (maxRSS is in KiB).
   log.info({ maxRssBytes: process.resourceUsage().maxRSS * 1024 }, 'stopped');
   process.exit(code);
