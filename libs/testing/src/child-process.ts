@@ -13,11 +13,41 @@ export function startNodeChild(entry: string, env: NodeJS.ProcessEnv): ChildHand
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  const output = boundedOutput();
+  child.stdout.on('data', (chunk: Buffer) => output.append(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.append(chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { process: child, exited, output: () => output };
+  return { process: child, exited, output: () => output.text() };
+}
+
+const HEAD_CHARS = 200_000;
+const TAIL_CHARS = 20_000;
+
+/**
+ * A process's output kept within bounds: its beginning and its end. The beginning matters as much as the end: a
+ * start-up marker ("metering started") must still be found after a flood of later lines (thousands of dead-letter
+ * warnings) would have pushed it out of a tail-only buffer, or a supervisor waits for it in vain.
+ */
+export function boundedOutput(headChars = HEAD_CHARS, tailChars = TAIL_CHARS) {
+  let head = '';
+  let tail = '';
+  let dropped = false;
+  return {
+    append(text: string): void {
+      if (head.length < headChars) {
+        const room = headChars - head.length;
+        head += text.slice(0, room);
+        text = text.slice(room);
+      }
+      if (text.length === 0) return;
+      const joined = tail + text;
+      if (joined.length > tailChars) dropped = true;
+      tail = joined.slice(-tailChars);
+    },
+    text(): string {
+      return dropped ? `${head}\n… (output cut) …\n${tail}` : head + tail;
+    },
+  };
 }
 
 /** Polls until `check` returns true or the timeout passes; returns whether it did. */
