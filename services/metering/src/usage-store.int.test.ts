@@ -80,10 +80,16 @@ describe('usage store under concurrency', () => {
     expect(firstLoaded.size + secondLoaded.size).toBe(0);
     await upsertStates(first.client, [state(id, [0, 1], 2)], firstLoaded);
     // The second insert waits for the first transaction; once it commits, the row exists and is left alone.
-    const secondWrite = upsertStates(second.client, [state('insert-j', [5], 1), state(id, [7], 1)], secondLoaded);
+    // Settled into a value at once: it may reject before first.commit() resolves, and an
+    // unobserved rejection in that gap fails the whole run.
+    const secondOutcome = upsertStates(second.client, [state('insert-j', [5], 1), state(id, [7], 1)], secondLoaded).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await first.commit();
-    await expect(secondWrite).rejects.toBeInstanceOf(ConcurrentWriteError);
-    await expect(secondWrite).rejects.toMatchObject({ retryable: true });
+    const secondError = await secondOutcome;
+    expect(secondError).toBeInstanceOf(ConcurrentWriteError);
+    expect(secondError).toMatchObject({ retryable: true });
     await second.rollback();
     const stored = await loadStatesByPrefix(db.pool, 'insert-');
     expect(stored.map((s) => [s.instanceId, s.version, s.rxBytes])).toEqual([[id, 2, 2]]);
