@@ -1,9 +1,12 @@
 import type { Queryable } from './pool.ts';
 import { quoteIdentifier } from './pool.ts';
 
-/** The roles a migrated schema grants to: one per service, plus a read-only role for support and the API. */
-export type ServiceRole = 'metering' | 'billing' | 'operator' | 'readonly';
-export const serviceRoles: readonly ServiceRole[] = ['metering', 'billing', 'operator', 'readonly'];
+/**
+ * The roles a migrated schema grants to: one per service, plus a read-only role for support and the API's read paths.
+ * `api` is the HTTP API's own: it reads through `readonly` and writes only its token table (admin routes).
+ */
+export type ServiceRole = 'metering' | 'billing' | 'operator' | 'api' | 'readonly';
+export const serviceRoles: readonly ServiceRole[] = ['metering', 'billing', 'operator', 'api', 'readonly'];
 
 type Right = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 const RW: readonly Right[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
@@ -50,6 +53,11 @@ export const tableRights: Readonly<
     billing_usage: ['SELECT', 'DELETE'],
     redriven_dead_letters: ['SELECT', 'INSERT'],
     late_replays: ['SELECT', 'INSERT'],
+  },
+  api: {
+    pgmigrations: ['SELECT'],
+    // Tokens are made and revoked (never deleted) by admins; hashes only, see migration 0120.
+    api_tokens: ['SELECT', 'INSERT', 'UPDATE'],
   },
 };
 
