@@ -40,6 +40,8 @@ export const tableRights: Readonly<
     billing_pending_hours: RW,
     billing_dirty_accounts: RW,
     billing_hourly_stale: RW,
+    // The finalizer's watermark rounds (migration 0080): one in progress, the done ones kept as a record.
+    billing_finalize_watermarks: RW,
     // Drafts are rewritten and removed; finalized rows are guarded by the table's triggers, which only the owner
     // can disable.
     invoices: RW,
