@@ -5,8 +5,16 @@ import { quoteIdentifier } from './pool.ts';
  * The roles a migrated schema grants to: one per service, plus a read-only role for support and the API's read paths.
  * `api` is the HTTP API's own: it reads through `readonly` and writes only its token table (admin routes).
  */
-export type ServiceRole = 'metering' | 'billing' | 'operator' | 'api' | 'readonly';
-export const serviceRoles: readonly ServiceRole[] = ['metering', 'billing', 'operator', 'api', 'readonly'];
+export type ServiceRole = 'metering' | 'billing' | 'operator' | 'api' | 'drip' | 'mailer' | 'readonly';
+export const serviceRoles: readonly ServiceRole[] = [
+  'metering',
+  'billing',
+  'operator',
+  'api',
+  'drip',
+  'mailer',
+  'readonly',
+];
 
 type Right = 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE';
 const RW: readonly Right[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE'];
@@ -60,6 +68,19 @@ export const tableRights: Readonly<
     pgmigrations: ['SELECT'],
     // Tokens are made and revoked (never deleted) by admins; hashes only, see migration 0120.
     api_tokens: ['SELECT', 'INSERT', 'UPDATE'],
+  },
+  drip: {
+    pgmigrations: ['SELECT'],
+    consumer_offsets: RW,
+    outbox: RW,
+    drip_accounts: RW,
+    drip_watermark: RW,
+  },
+  mailer: {
+    pgmigrations: ['SELECT'],
+    consumer_offsets: RW,
+    // A sent message is a fact: the mailer records it and never changes or forgets it.
+    mailer_sent: ['SELECT', 'INSERT'],
   },
 };
 
