@@ -91,6 +91,28 @@ export const topics = {
     valueSchema: 'email-notification.avsc',
     key: 'message id',
   },
+  invoices: {
+    name: 'invoices.v1',
+    partitions: 3,
+    cleanupPolicy: 'compact',
+    valueSchema: 'invoice.avsc',
+    key: 'account|month|currency',
+  },
+  abuseDecisions: {
+    name: 'abuse.decisions.v1',
+    partitions: 3,
+    cleanupPolicy: 'compact',
+    valueSchema: 'abuse-decision.avsc',
+    key: 'account id',
+  },
+  accountActions: {
+    name: 'account.actions.v1',
+    partitions: 3,
+    cleanupPolicy: 'delete',
+    retentionMs: 3650 * DAY_MS,
+    valueSchema: 'account-action.avsc',
+    key: 'account id',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 /** The `max.message.bytes` a producer must respect on `topic`: the catalog's, else Kafka's default. */
@@ -123,6 +145,7 @@ const consumed: TopicSpec[] = [
   topics.usageHourly,
   topics.billingHourly,
   topics.emailNotifications,
+  topics.invoices,
 ];
 
 export const catalog: TopicSpec[] = [...Object.values(topics), ...consumed.map(deadLetterSpec)];

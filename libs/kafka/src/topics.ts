@@ -1,8 +1,11 @@
 import {
+  abuseDecision,
   account,
+  accountAction,
   billingHourly,
   emailNotification,
   instance,
+  invoice,
   payment,
   priceEntry,
   trafficSample,
@@ -27,4 +30,7 @@ export const typedTopics = {
   usageHourly: typedTopic(topics.usageHourly, usageHourly),
   billingHourly: typedTopic(topics.billingHourly, billingHourly),
   emailNotifications: typedTopic(topics.emailNotifications, emailNotification),
+  invoices: typedTopic(topics.invoices, invoice),
+  abuseDecisions: typedTopic(topics.abuseDecisions, abuseDecision),
+  accountActions: typedTopic(topics.accountActions, accountAction),
 };

@@ -7,3 +7,6 @@ export * from './usage-hourly.ts';
 export * from './billing-hourly.ts';
 export * from './payment.ts';
 export * from './email-notification.ts';
+export * from './invoice.ts';
+export * from './abuse-decision.ts';
+export * from './account-action.ts';
