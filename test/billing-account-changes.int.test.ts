@@ -56,6 +56,8 @@ const account = (timeZone: string, currency: string): Account => ({
   currency,
   timeZone,
   createdAt: iso('2025-01-01T00:00:00Z'),
+  address: null,
+  unsubscribed: false,
 });
 const Y2025 = iso('2025-01-01T00:00:00Z');
 const prices: PriceEntry[] = [

@@ -73,6 +73,8 @@ function account(name: string, plan: Account['plan'], freeCredit: string, curren
     currency,
     timeZone,
     createdAt: UTC(2025, 1, 1),
+    address: null,
+    unsubscribed: false,
   };
 }
 

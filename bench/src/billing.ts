@@ -99,6 +99,8 @@ export async function run(): Promise<void> {
         currency: 'USD',
         timeZone: zones[i % zones.length]!,
         createdAt: Date.UTC(2020, 0, 1),
+        address: null,
+        unsubscribed: false,
       };
       return { key: accountId, value };
     }),
@@ -281,6 +283,8 @@ async function bigAccountRefresh(databaseUrl: string) {
       currency: 'USD',
       timeZone: 'Europe/Zurich',
       createdAt: Date.UTC(2020, 0, 1),
+      address: null,
+      unsubscribed: false,
     };
     await db.pool.query(`INSERT INTO billing_accounts (account_id, currency, record) VALUES ($1, 'USD', $2)`, [
       accountId,

@@ -87,6 +87,18 @@ function buildAccounts(seed: number, count: number, createdAt: number): Account[
       timeZone: i === 1 ? 'Europe/Zurich' : (TIME_ZONES[i % TIME_ZONES.length] ?? 'UTC'),
       // Signed up on one of the 365 days before the period: any fleet size stays a valid (positive) time.
       createdAt: createdAt - ((i % 365) + 1) * 86_400_000,
+      // A billing address for the invoice PDFs; trial accounts have none, as a sign-up form would leave it.
+      address: trial
+        ? null
+        : {
+            line1: `${i + 1} Example Street`,
+            line2: '',
+            city: 'Zurich',
+            postalCode: `80${pad(i % 100, 2)}`,
+            region: 'ZH',
+            country: 'CH',
+          },
+      unsubscribed: i % 7 === 3,
     };
   });
 }

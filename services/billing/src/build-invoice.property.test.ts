@@ -138,6 +138,8 @@ const scenario: fc.Arbitrary<Scenario> = fc
       currency,
       timeZone,
       createdAt: 0,
+      address: null,
+      unsubscribed: false,
     };
     const base = SKUS.filter((sku) => sku !== 'ingress.gb' || priceIngress).map((sku) =>
       model.map((m): PriceEntry => ({

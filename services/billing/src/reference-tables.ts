@@ -1,5 +1,5 @@
 import type { Queryable } from '@tally/db';
-import type { Account, Payment, PriceEntry } from '@tally/records';
+import { account as accountSchema, type Account, type Payment, type PriceEntry } from '@tally/records';
 import { PriceBook } from './price-book.ts';
 import { priceEntryKey } from './price-entry-key.ts';
 
@@ -43,11 +43,14 @@ export async function upsertAccounts(db: Queryable, accounts: readonly Account[]
 
 export async function loadAccounts(db: Queryable, ids: readonly string[]): Promise<Map<string, Account>> {
   if (ids.length === 0) return new Map();
-  const result = await db.query<{ record: Account }>(
+  const result = await db.query<{ record: unknown }>(
     'SELECT record FROM billing_accounts WHERE account_id = ANY($1::text[])',
     [ids],
   );
-  return new Map(result.rows.map((row) => [row.record.accountId, row.record]));
+  // Rows stored before accounts gained address and unsubscribed lack them: parsing gives them their defaults, as
+  // decoding an old record does, so a loaded Account is whole.
+  const accounts = result.rows.map((row) => accountSchema.parse(row.record));
+  return new Map(accounts.map((a) => [a.accountId, a]));
 }
 
 /** Payments are facts: stored once per payment id, a redelivery changes nothing. */

@@ -21,6 +21,8 @@ export function account(overrides: Partial<Account> = {}): Account {
     currency: 'USD',
     timeZone: 'Europe/Zurich',
     createdAt: 0,
+    address: null,
+    unsubscribed: false,
     ...overrides,
   };
 }

@@ -56,6 +56,8 @@ const accounts: Account[] = [
     currency: 'USD',
     timeZone: 'UTC',
     createdAt: UTC(1, 1),
+    address: null,
+    unsubscribed: false,
   },
   {
     accountId: `${run}-eur`,
@@ -66,6 +68,8 @@ const accounts: Account[] = [
     currency: 'EUR',
     timeZone: 'Europe/Zurich',
     createdAt: UTC(1, 1),
+    address: null,
+    unsubscribed: false,
   },
 ];
 const perUnit = (unitPrice: string) => ({ kind: 'per_unit' as const, unitPrice });

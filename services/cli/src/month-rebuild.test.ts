@@ -15,6 +15,8 @@ const account: Account = {
   currency: 'USD',
   timeZone: 'UTC',
   createdAt: Date.UTC(2025, 0, 1),
+  address: null,
+  unsubscribed: false,
 };
 const prices: PriceEntry[] = [
   {

@@ -72,6 +72,8 @@ const account = (name: string): Account => ({
   currency: 'USD',
   timeZone: 'UTC',
   createdAt: Date.UTC(2025, 0, 1),
+  address: null,
+  unsubscribed: false,
 });
 const accounts = [account('a'), account('b')];
 const price: PriceEntry = {
