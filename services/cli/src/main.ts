@@ -15,6 +15,7 @@ import { lateReplay } from './late-replay.ts';
 import { pricesPublish } from './prices-publish.ts';
 import { replay } from './replay.ts';
 import { status } from './status.ts';
+import { tokensCreate, tokensList, tokensRevoke } from './tokens-commands.ts';
 import { topicsApply, topicsVerify } from './topics-check.ts';
 
 const commands: readonly Command[] = [
@@ -32,6 +33,9 @@ const commands: readonly Command[] = [
   lateList,
   lateReplay,
   dbMigrate,
+  tokensCreate,
+  tokensList,
+  tokensRevoke,
 ];
 
 process.exitCode = await dispatch(commands, process.argv.slice(2), {
