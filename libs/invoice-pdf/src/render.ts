@@ -1,0 +1,140 @@
+import PDFDocument from 'pdfkit';
+import { pdfCustomer, pdfInvoice, type PdfCustomer, type PdfInvoice } from './invoice-input.ts';
+import { invoiceLayout, type InvoiceLayout } from './invoice-layout.ts';
+import { issuerSchema, type Issuer } from './issuer.ts';
+
+const MARGIN = 50;
+const FONT = 'Helvetica';
+const BOLD = 'Helvetica-Bold';
+const SIZE = 9.5;
+/** Columns of the lines table: description, quantity, amount (x and width, in points). */
+const COLUMNS = { description: [MARGIN, 300], quantity: [355, 90], amount: [450, 95] } as const;
+const FOOTER_SPACE = 30;
+
+/**
+ * The standard PDF fonts cover Windows-1252 only; anything else would print as garbage. Such characters become '?'
+ * (README: a Unicode font is the fix when customers' names need it).
+ */
+function printable(text: string): string {
+  return text.replace(/[^\n\u0020-\u007e\u00a0-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u20ac]/gu, '?');
+}
+
+/**
+ * Renders a finalized invoice as a PDF. Pure: no database, no clock, no file; the same invoice, account and issuer
+ * give the same bytes (the document's dates and id come from the invoice's finalization time).
+ *
+ * @example
+ * const pdf = await renderInvoicePdf(stored, account, issuerFromEnv());
+ * await writeFile('INV-2026-000001.pdf', pdf);
+ */
+export async function renderInvoicePdf(invoice: PdfInvoice, account: PdfCustomer, issuer: Issuer): Promise<Buffer> {
+  const checked = pdfInvoice.parse(invoice);
+  const layout = invoiceLayout(checked, pdfCustomer.parse(account), issuerSchema.parse(issuer));
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: MARGIN,
+    bufferPages: true,
+    info: {
+      Title: `Invoice ${checked.number}`,
+      Author: issuer.name,
+      Subject: `${checked.content.accountId} ${checked.content.month}`,
+      Producer: 'Tally',
+      Creator: 'Tally',
+      CreationDate: checked.finalizedAt,
+      ModDate: checked.finalizedAt,
+    },
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  draw(doc, layout);
+  doc.end();
+  return done;
+}
+
+function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
+  const width = doc.page.width - 2 * MARGIN;
+  doc.font(BOLD).fontSize(20).text(layout.title, MARGIN, MARGIN);
+  const top = doc.y + 10;
+  doc.font(FONT).fontSize(SIZE);
+  doc.text(printable(layout.issuer.join('\n')), MARGIN, top, { width: width / 2 - 10 });
+  const afterIssuer = doc.y;
+  doc.font(BOLD).text('Bill to', MARGIN + width / 2, top, { width: width / 2 });
+  doc.font(FONT).text(printable(layout.customer.join('\n')), { width: width / 2 });
+  let y = Math.max(afterIssuer, doc.y) + 18;
+  for (const [label, value] of layout.facts) {
+    doc.font(BOLD).text(label, MARGIN, y, { width: 110 });
+    doc.font(FONT).text(printable(value), MARGIN + 115, y, { width: width - 115 });
+    y = doc.y + 2;
+  }
+  y = tableHeader(doc, y + 14, layout.currency);
+  const bottom = () => doc.page.height - MARGIN - FOOTER_SPACE;
+  for (const row of layout.rows) {
+    const description = printable(row.description);
+    const height = Math.max(
+      doc.heightOfString(description, { width: COLUMNS.description[1] }),
+      doc.heightOfString(row.quantity, { width: COLUMNS.quantity[1] }),
+    );
+    if (y + height > bottom()) {
+      doc.addPage();
+      y = tableHeader(doc, MARGIN, layout.currency);
+    }
+    doc.font(FONT).fontSize(SIZE);
+    doc.text(description, COLUMNS.description[0], y, { width: COLUMNS.description[1] });
+    doc.text(row.quantity, COLUMNS.quantity[0], y, { width: COLUMNS.quantity[1], align: 'right' });
+    doc.text(row.amount, COLUMNS.amount[0], y, { width: COLUMNS.amount[1], align: 'right' });
+    y += height + 4;
+  }
+  if (y + 20 * layout.totals.length > bottom()) {
+    doc.addPage();
+    y = MARGIN;
+  }
+  doc
+    .moveTo(COLUMNS.quantity[0], y)
+    .lineTo(MARGIN + width, y)
+    .stroke();
+  y += 6;
+  layout.totals.forEach(([label, amount], i) => {
+    const last = i === layout.totals.length - 1;
+    doc.font(last ? BOLD : FONT).fontSize(last ? SIZE + 1.5 : SIZE);
+    doc.text(printable(label), MARGIN, y, { width: COLUMNS.amount[0] - MARGIN - 10, align: 'right' });
+    doc.text(amount, COLUMNS.amount[0], y, { width: COLUMNS.amount[1], align: 'right' });
+    y = doc.y + 4;
+  });
+  footers(doc, printable(layout.footer));
+}
+
+function tableHeader(doc: PDFKit.PDFDocument, y: number, currency: string): number {
+  doc.font(BOLD).fontSize(SIZE);
+  doc.text('Description', COLUMNS.description[0], y, { width: COLUMNS.description[1] });
+  doc.text('Quantity', COLUMNS.quantity[0], y, { width: COLUMNS.quantity[1], align: 'right' });
+  doc.text(`Amount (${currency})`, COLUMNS.amount[0], y, { width: COLUMNS.amount[1], align: 'right' });
+  const below = doc.y + 3;
+  doc
+    .moveTo(MARGIN, below)
+    .lineTo(doc.page.width - MARGIN, below)
+    .stroke();
+  return below + 6;
+}
+
+/** "Page n of m" on every page, written once all pages exist (bufferPages). */
+function footers(doc: PDFKit.PDFDocument, footer: string): void {
+  const range = doc.bufferedPageRange();
+  for (let i = range.start; i < range.start + range.count; i++) {
+    doc.switchToPage(i);
+    // Writing inside the bottom margin would make pdfkit start a new page.
+    const margin = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
+    doc
+      .font(FONT)
+      .fontSize(8)
+      .text(`${footer} · page ${i + 1} of ${range.count}`, MARGIN, doc.page.height - MARGIN, {
+        width: doc.page.width - 2 * MARGIN,
+        align: 'center',
+      });
+    doc.page.margins.bottom = margin;
+  }
+}
