@@ -17,7 +17,15 @@ import { promisify } from 'node:util';
 import { createFleet, prefixFleet, type GroundTruthFile } from '@tally/agent';
 import { parsePriceBookFile } from '@tally/billing';
 import { connectionEnv, loadConfig } from '@tally/config';
-import { createPool, createTestDatabase, migrate, quoteIdentifier, roleName, type TestDatabase } from '@tally/db';
+import {
+  createPool,
+  createTestDatabase,
+  migrate,
+  quoteIdentifier,
+  roleName,
+  serviceRoles,
+  type TestDatabase,
+} from '@tally/db';
 import { grantServiceAcls, runDir, startSecureBroker, type SecureBroker, type SecureBrokerUser } from '@tally/infra';
 import { createKafka, createRegistry, deadLetterTopicOf } from '@tally/kafka';
 import { createLogger } from '@tally/log';
@@ -149,11 +157,7 @@ afterAll(async () => {
   await rm(join(runDir, 'secure-kafka', `pipeline-${run}`), { recursive: true, force: true });
   await db?.drop();
   const owner = createPool(endpoints.DATABASE_URL, { max: 1 });
-  for (const name of [
-    login('metering'),
-    login('billing'),
-    ...(['metering', 'billing', 'operator', 'readonly'] as const).map((r) => roleName(rolePrefix, r)),
-  ]) {
+  for (const name of [login('metering'), login('billing'), ...serviceRoles.map((r) => roleName(rolePrefix, r))]) {
     const exists = await owner.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
     if (exists.rowCount === 0) continue;
     await owner.query(`DROP OWNED BY ${quoteIdentifier(name)}`);

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPool, migrate, quoteIdentifier, type Pool } from '@tally/db';
+import { createPool, migrate, quoteIdentifier, type Pool, type ServiceRole } from '@tally/db';
 import type { Logger } from '@tally/log';
 import type { DemoOptions } from './demo-options.ts';
 import { demoPeriod } from './demo-period.ts';
@@ -8,10 +8,14 @@ import { repoRoot, runDir } from './paths.ts';
 import type { Endpoints, StackConfig } from './stack-config.ts';
 import { Supervisor } from './supervisor.ts';
 import { run } from './run-command.ts';
+import { ensureServiceLogins } from './service-logins.ts';
 
 const HOUR_MS = 3_600_000;
 /** Billing's production grace, given to the demo's billing explicitly so the simulated month is chosen to match. */
 const DEMO_GRACE_HOURS = 72;
+/** The roles `tally db migrate` grants by default; the demo's services log in as members of them. */
+const ROLE_PREFIX = 'tally';
+const LOGIN_ROLES: readonly ServiceRole[] = ['metering', 'billing', 'readonly'];
 
 const entry = (service: string) => join(repoRoot, 'services', service, 'src', 'main.ts');
 
@@ -21,9 +25,11 @@ interface DemoPorts {
 }
 
 /**
- * Starts the whole pipeline on a running stack: migrates, publishes the demo price book, then runs
- * metering, billing and the agent simulator (the last `days` of a closed month, see demo-period.ts)
- * under a supervisor. Resolves when `signal` aborts, after every service has stopped.
+ * Starts the whole pipeline on a running stack: migrates as the owner (DATABASE_URL) and grants the service roles,
+ * as `tally db migrate` does; makes a login user per service role (passwords in a pgpass file of the run folder);
+ * publishes the demo price book, then runs metering, billing and the agent simulator (the last `days` of a closed
+ * month, see demo-period.ts) under a supervisor, metering and billing logged in as their own roles, not the owner.
+ * Resolves when `signal` aborts, after every service has stopped.
  */
 export async function runDemoPipeline(
   endpoints: Endpoints,
@@ -37,14 +43,30 @@ export async function runDemoPipeline(
     meteringMetrics: config.TALLY_DEMO_METRICS_PORT,
     billingMetrics: config.TALLY_DEMO_METRICS_PORT + 1,
   };
+  await migrate(endpoints.databaseUrl, schema, log, { rolePrefix: ROLE_PREFIX });
+  const owner = createPool(endpoints.databaseUrl, { max: 1 });
+  const logins = await ensureServiceLogins(
+    owner,
+    endpoints.databaseUrl,
+    ROLE_PREFIX,
+    LOGIN_ROLES,
+    join(runDir, 'secrets', 'pgpass'),
+  ).finally(() => owner.end());
+  log.info({ schema }, `database schema ${schema} migrated; services log in as members of the ${ROLE_PREFIX}_* roles`);
   const env: NodeJS.ProcessEnv = {
     KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
     SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-    DATABASE_URL: endpoints.databaseUrl,
     DB_SCHEMA: schema,
+    PGPASSFILE: logins.passFile,
+    // It would win over the pgpass file.
+    PGPASSWORD: undefined,
   };
-  await migrate(endpoints.databaseUrl, schema, log);
-  log.info({ schema }, `database schema ${schema} migrated`);
+  // The agent needs no database; a service without a login of its own gets none rather than the owner's.
+  const databaseUrl = (role: ServiceRole): string => {
+    const url = logins.urls[role];
+    if (url === undefined) throw new Error(`no login made for role ${role}`);
+    return url;
+  };
   const priceBook = join(repoRoot, 'services', 'billing', 'price-books', 'demo.yaml');
   await run(process.execPath, [entry('cli'), 'prices', 'publish', priceBook], { env: { ...process.env, ...env } });
   log.info({ priceBook }, 'demo price book published');
@@ -65,6 +87,7 @@ export async function runDemoPipeline(
     entry: entry('metering'),
     env: {
       ...env,
+      DATABASE_URL: databaseUrl('metering'),
       METERING_METRICS_PORT: String(ports.meteringMetrics),
       METERING_RETENTION_DAYS: String(retentionDays),
     },
@@ -74,6 +97,7 @@ export async function runDemoPipeline(
     entry: entry('billing'),
     env: {
       ...env,
+      DATABASE_URL: databaseUrl('billing'),
       BILLING_METRICS_PORT: String(ports.billingMetrics),
       BILLING_GRACE_HOURS: String(DEMO_GRACE_HOURS),
       // Finalize within seconds of catching up rather than the production minute.
@@ -118,7 +142,14 @@ export async function runDemoPipeline(
         );
         if (!announced && progress.finalized > 0) {
           announced = true;
-          printWhereToLook({ logDir, month, schema, ports, databaseUrl: endpoints.databaseUrl });
+          printWhereToLook({
+            logDir,
+            month,
+            schema,
+            ports,
+            readonlyUrl: databaseUrl('readonly'),
+            passFile: logins.passFile,
+          });
         }
       }
       await sleep(5_000, undefined, { signal }).catch(() => undefined);
@@ -149,29 +180,29 @@ async function readProgress(
   };
 }
 
-/** The CLI's DATABASE_URL defaults to the usual port; a stack elsewhere has to be named. */
-const CLI_DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+/** A path as the reader would type it from the repository root. */
+function shown(path: string): string {
+  const inRepo = relative(repoRoot, path);
+  return inRepo.startsWith('..') ? path : inRepo;
+}
 
 function printWhereToLook(where: {
   logDir: string;
   month: string;
   schema: string;
   ports: DemoPorts;
-  databaseUrl: string;
+  /** The read-only login's URL (no password in it) and the pgpass file that holds its password. */
+  readonlyUrl: string;
+  passFile: string;
 }): void {
-  const { logDir, month, schema, ports, databaseUrl } = where;
-  // Shown only when it is not the default; a URL with a password is left for the reader to supply.
-  const database =
-    databaseUrl === CLI_DEFAULT_DATABASE_URL
-      ? ''
-      : /:[^:@/]*@/.test(databaseUrl)
-        ? 'DATABASE_URL=… '
-        : `DATABASE_URL=${databaseUrl} `;
+  const { logDir, month, schema, ports, readonlyUrl, passFile } = where;
+  // Finance reads as the read-only role: the export cannot change what it exports.
+  const database = `DATABASE_URL=${readonlyUrl} PGPASSFILE=${shown(passFile)}`;
   process.stdout.write(
     [
       '',
       'Tally is running: the first invoices are finalized.',
-      `  invoices:  ${database}DB_SCHEMA=${schema} ./pnpm tally invoices export --period ${month} --format csv`,
+      `  invoices:  ${database} DB_SCHEMA=${schema} ./pnpm tally invoices export --period ${month} --format csv`,
       `  metrics:   http://127.0.0.1:${ports.meteringMetrics}/metrics (metering), http://127.0.0.1:${ports.billingMetrics}/metrics (billing)`,
       `  logs:      ${logDir}/<service>.log`,
       '  Ctrl-C stops the services; ./pnpm stop stops Kafka, the registry and our PostgreSQL.',
