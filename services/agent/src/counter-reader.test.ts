@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trafficSample } from '@tally/records';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { advanceCounters, samplesBetween } from './counter-windows.ts';
+import { advanceCounters, DEFAULT_WINDOW_OPTIONS, samplesBetween } from './counter-windows.ts';
 import { parseDeviceMapping } from './device-mapping.ts';
 import { readCounters, type CounterReading } from './sysfs-reader.ts';
 
@@ -51,7 +51,8 @@ describe('counter reader on a fake /sys', () => {
     await writeDevice('vnet0', counters(1_000, 2_000, 10, 20));
     await writeDevice('vnet1', counters(2n ** 53n + 5n, 0)); // beyond Number precision, fine as BigInt
     await writeCpu(5_000_000);
-    // vnet2 (i-b) does not exist yet: its VM is not running.
+    // vnet2 (i-b) does not exist yet: its VM is not running. It starts before the next reading, so all it counted
+    // belongs to this window.
     const first = await readCounters(mapping, paths, T + 40);
     expect(first.devices.size).toBe(2);
     expect(first.cpuMicros.get('i-a')).toBe(5_000_000n);
@@ -83,6 +84,17 @@ describe('counter reader on a fake /sys', () => {
         windowStart: T,
         rxBytes: 100,
         txBytes: 7,
+        rxPackets: 0,
+        txPackets: 0,
+        cpuSeconds: '0',
+      },
+      {
+        hypervisorId: 'hv-1',
+        instanceId: 'i-b',
+        interfaceId: 'eth0',
+        windowStart: T,
+        rxBytes: 50,
+        txBytes: 0,
         rxPackets: 0,
         txPackets: 0,
         cpuSeconds: '0',
@@ -130,6 +142,40 @@ describe('samplesBetween', () => {
     };
     const { samples } = samplesBetween(reading(T, 2n ** 32n - 100n), reading(T + 30_000, 50n), mapping, options);
     expect(samples[0]?.rxBytes).toBe(150);
+  });
+
+  it('counts a device created again (new ifindex) from zero, even when its new counter is higher', () => {
+    const at = (t: number, rx: bigint, ifindex: number): CounterReading => ({
+      at: t,
+      devices: new Map([['vnet2', { rxBytes: rx, txBytes: 0n, rxPackets: 0n, txPackets: 0n, ifindex }]]),
+      cpuMicros: new Map(),
+    });
+    const { samples, anomalies } = samplesBetween(at(T, 100n, 7), at(T + 30_000, 500n, 9), mapping);
+    expect(samples[0]?.rxBytes).toBe(500);
+    expect(anomalies).toEqual([{ instanceId: 'i-b', device: 'vnet2', counter: 'device', kind: 'created' }]);
+  });
+
+  it('counts CPU of a cgroup created again (new inode) from zero', () => {
+    const cpu = (t: number, micros: bigint, inode: bigint): CounterReading => ({
+      ...reading(t, 0n, micros),
+      cgroupIds: new Map([['i-b', inode]]),
+    });
+    const { samples } = samplesBetween(cpu(T, 1_000_000n, 5n), cpu(T + 30_000, 2_500_000n, 6n), mapping);
+    expect(samples[0]?.cpuSeconds).toBe('2.5');
+    const same = samplesBetween(cpu(T, 1_000_000n, 5n), cpu(T + 30_000, 2_500_000n, 5n), mapping);
+    expect(same.samples[0]?.cpuSeconds).toBe('1.5');
+  });
+
+  it('uses a shorter window when told to (tests), aligned to it', () => {
+    const { samples } = samplesBetween(reading(T + 1_500, 0n), reading(T + 6_100, 90n), mapping, {
+      ...DEFAULT_WINDOW_OPTIONS,
+      windowMs: 2_000,
+    });
+    expect(samples.map((s) => [s.windowStart - T, s.rxBytes])).toEqual([
+      [0, 30],
+      [2_000, 30],
+      [4_000, 30],
+    ]);
   });
 
   it('ignores a second reading in the same window, keeping the baseline', () => {

@@ -10,6 +10,11 @@ export interface WindowOptions {
   readonly maxPacketsPerSecond: bigint;
   /** CPU micro-seconds per second a VM can use at most (vCPUs × 1e6). Default: 256 vCPUs. */
   readonly maxCpuMicrosPerSecond: bigint;
+  /**
+   * Window length. Metering counts 30 s slots, so anything but SAMPLE_WINDOW_MS is for tests that cannot wait
+   * 30 s per window; it must divide 30 s and be whole seconds.
+   */
+  readonly windowMs?: number;
 }
 
 export const DEFAULT_WINDOW_OPTIONS: WindowOptions = {
@@ -24,7 +29,8 @@ export interface CounterAnomaly {
   readonly instanceId: string;
   readonly device: string | undefined;
   readonly counter: string;
-  readonly kind: Exclude<DeltaKind, 'increase'> | 'too large';
+  /** `created`: the device or cgroup appeared (or was created again) since the last reading: counted from zero. */
+  readonly kind: Exclude<DeltaKind, 'increase'> | 'created' | 'too large';
 }
 
 export interface WindowResult {
@@ -32,8 +38,8 @@ export interface WindowResult {
   readonly anomalies: CounterAnomaly[];
 }
 
-function align(t: number): number {
-  return t - (t % SAMPLE_WINDOW_MS);
+function align(t: number, windowMs: number): number {
+  return t - (t % windowMs);
 }
 
 /** Splits a total over n windows exactly: equal shares, the remainder on the last window. */
@@ -49,6 +55,14 @@ function formatMicros(micros: bigint): string {
   return fraction === '' ? text.slice(0, -6) : `${text.slice(0, -6)}.${fraction}`;
 }
 
+/**
+ * A counter that did not exist at the last reading, or belongs to a different device or cgroup now (its identity
+ * changed: deleted and created again). Everything it counted happened since the last reading, so it counts from 0.
+ */
+function isNew<T>(before: T | undefined, identityBefore: unknown, identityNow: unknown): boolean {
+  return before === undefined || identityBefore !== identityNow;
+}
+
 const COUNTERS = [
   'rxBytes',
   'txBytes',
@@ -59,8 +73,10 @@ const COUNTERS = [
 /**
  * Samples for the aligned 30 s windows between two readings taken at (or just after) window boundaries.
  * Usually one window; after a missed reading the deltas are spread evenly over the windows they cover, which
- * keeps totals exact (only their split over time is estimated). A device absent from either reading yields
- * nothing (just created or gone). CPU goes on the instance's primary interface, "0" on the others.
+ * keeps totals exact (only their split over time is estimated). A device gone at `current` yields nothing (what it
+ * counted since `previous` is unknowable); a device or cgroup that appeared since `previous`, or was created again
+ * (new ifindex, new cgroup inode: a VM restarted or migrated here), counts from zero, so a VM that starts or arrives
+ * mid-window is billed for that window. CPU goes on the instance's primary interface, "0" on the others.
  *
  * @example
  * const { samples } = samplesBetween(previous, current, mapping); // readings at 10:00:00 and 10:00:30
@@ -71,20 +87,26 @@ export function samplesBetween(
   mapping: DeviceMapping,
   options: WindowOptions = DEFAULT_WINDOW_OPTIONS,
 ): WindowResult {
-  const first = align(previous.at);
-  const windows = (align(current.at) - first) / SAMPLE_WINDOW_MS;
+  const windowMs = options.windowMs ?? SAMPLE_WINDOW_MS;
+  const first = align(previous.at, windowMs);
+  const windows = (align(current.at, windowMs) - first) / windowMs;
   const samples: TrafficSample[] = [];
   const anomalies: CounterAnomaly[] = [];
   if (windows < 1) return { samples, anomalies };
-  const seconds = BigInt(windows * (SAMPLE_WINDOW_MS / 1000));
+  const millis = BigInt(windows * windowMs);
+  const plausible = (perSecond: bigint): bigint => (perSecond * millis) / 1000n;
 
   const cpuShares = new Map<string, bigint[]>();
   for (const [instanceId, now] of current.cpuMicros) {
     const before = previous.cpuMicros.get(instanceId);
-    if (before === undefined) continue;
-    const { delta, kind } = counterDelta(before, now, {
+    if (isNew(before, previous.cgroupIds?.get(instanceId), current.cgroupIds?.get(instanceId))) {
+      if (before !== undefined) anomalies.push({ instanceId, device: undefined, counter: 'cpu', kind: 'created' });
+      cpuShares.set(instanceId, splitEvenly(now, windows));
+      continue;
+    }
+    const { delta, kind } = counterDelta(before ?? 0n, now, {
       width: 64,
-      maxPlausible: options.maxCpuMicrosPerSecond * seconds,
+      maxPlausible: plausible(options.maxCpuMicrosPerSecond),
     });
     if (kind !== 'increase') anomalies.push({ instanceId, device: undefined, counter: 'cpu', kind });
     cpuShares.set(instanceId, splitEvenly(delta, windows));
@@ -93,14 +115,18 @@ export function samplesBetween(
   for (const entry of mapping.devices) {
     const before = previous.devices.get(entry.device);
     const now = current.devices.get(entry.device);
-    if (before === undefined || now === undefined) continue;
+    if (now === undefined) continue;
+    const created = isNew(before, before?.ifindex, now.ifindex);
+    if (created && before !== undefined) {
+      anomalies.push({ instanceId: entry.instanceId, device: entry.device, counter: 'device', kind: 'created' });
+    }
     const shares = new Map<(typeof COUNTERS)[number], bigint[]>();
     for (const counter of COUNTERS) {
       const perSecond = counter.endsWith('Bytes') ? options.maxBytesPerSecond : options.maxPacketsPerSecond;
-      const { delta, kind } = counterDelta(before[counter], now[counter], {
-        width: options.width,
-        maxPlausible: perSecond * seconds,
-      });
+      const { delta, kind } =
+        created || before === undefined
+          ? { delta: now[counter], kind: 'increase' as const }
+          : counterDelta(before[counter], now[counter], { width: options.width, maxPlausible: plausible(perSecond) });
       if (kind !== 'increase') anomalies.push({ instanceId: entry.instanceId, device: entry.device, counter, kind });
       shares.set(counter, splitEvenly(delta, windows));
     }
@@ -110,7 +136,7 @@ export function samplesBetween(
         hypervisorId: mapping.hypervisorId,
         instanceId: entry.instanceId,
         interfaceId: entry.interfaceId,
-        windowStart: first + i * SAMPLE_WINDOW_MS,
+        windowStart: first + i * windowMs,
         rxBytes: value('rxBytes', i),
         txBytes: value('txBytes', i),
         rxPackets: value('rxPackets', i),
@@ -149,6 +175,7 @@ export function advanceCounters(
   options: WindowOptions = DEFAULT_WINDOW_OPTIONS,
 ): TrackerStep {
   if (last === undefined) return { last: reading, samples: [], anomalies: [] };
-  if (align(reading.at) <= align(last.at)) return { last, samples: [], anomalies: [] };
+  const windowMs = options.windowMs ?? SAMPLE_WINDOW_MS;
+  if (align(reading.at, windowMs) <= align(last.at, windowMs)) return { last, samples: [], anomalies: [] };
   return { last: reading, ...samplesBetween(last, reading, mapping, options) };
 }

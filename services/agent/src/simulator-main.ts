@@ -1,5 +1,5 @@
 /**
- * The agent process. Mode `simulate` (the only one so far): a deterministic fleet publishes its accounts and
+ * The simulator process (AGENT_MODE=simulate, see main.ts): a deterministic fleet publishes its accounts and
  * inventory, then a period of traffic samples with the configured faults, through the spool when the broker
  * cannot be reached; writes the ground truth for tests; exits 0 when everything is acknowledged.
  */

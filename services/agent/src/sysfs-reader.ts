@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DeviceMapping } from './device-mapping.ts';
 
@@ -7,6 +7,8 @@ export interface InterfaceCounters {
   readonly txBytes: bigint;
   readonly rxPackets: bigint;
   readonly txPackets: bigint;
+  /** The kernel's interface index: a device deleted and created again under the same name gets a new one. */
+  readonly ifindex?: number;
 }
 
 /** All counters of a hypervisor at one instant. BigInt because sysfs counters are 64-bit. */
@@ -16,14 +18,20 @@ export interface CounterReading {
   readonly devices: ReadonlyMap<string, InterfaceCounters>;
   /** CPU micro-seconds by instance id, from cgroup v2 `cpu.stat` usage_usec, where present. */
   readonly cpuMicros: ReadonlyMap<string, bigint>;
+  /** Inode of each instance's cgroup directory: a VM restarted between readings has a new cgroup, a new inode. */
+  readonly cgroupIds?: ReadonlyMap<string, bigint>;
 }
 
 export interface ReaderPaths {
   /** Usually "/sys"; a temp dir in tests. */
   readonly sysRoot: string;
-  /** Usually "/sys/fs/cgroup". */
+  /** Usually "/sys/fs/cgroup" (v2) or "/sys/fs/cgroup/cpuacct" (v1). */
   readonly cgroupRoot: string;
+  /** v2 reads `cpu.stat` usage_usec, v1 the cpuacct controller's `cpuacct.usage` (ns). Default v2. */
+  readonly cgroupVersion?: CgroupVersion;
 }
+
+export type CgroupVersion = 'v1' | 'v2';
 
 function isMissing(error: unknown): boolean {
   return error instanceof Error && 'code' in error && (error.code === 'ENOENT' || error.code === 'ENODEV');
@@ -50,7 +58,12 @@ export async function readInterfaceCounters(sysRoot: string, device: string): Pr
     if (rxBytes === undefined || txBytes === undefined || rxPackets === undefined || txPackets === undefined) {
       return undefined;
     }
-    return { rxBytes, txBytes, rxPackets, txPackets };
+    const ifindex = Number(
+      (await readFile(join(sysRoot, 'class', 'net', device, 'ifindex'), 'utf8').catch(() => '')).trim(),
+    );
+    return Number.isSafeInteger(ifindex) && ifindex > 0
+      ? { rxBytes, txBytes, rxPackets, txPackets, ifindex }
+      : { rxBytes, txBytes, rxPackets, txPackets };
   } catch (error) {
     if (isMissing(error)) return undefined;
     throw error;
@@ -75,6 +88,31 @@ export async function readCpuUsageMicros(cgroupDir: string): Promise<bigint | un
 }
 
 /**
+ * CPU micro-seconds used by a cgroup v1 cpuacct group (`cpuacct.usage`, nanoseconds, truncated to micro-seconds:
+ * the loss is under 1 µs per reading and never accumulates, since deltas are taken between readings).
+ *
+ * @example
+ * await readCpuacctUsageMicros('/sys/fs/cgroup/cpuacct/machine.slice/vm1.scope'); // 123456789n
+ */
+export async function readCpuacctUsageMicros(cgroupDir: string): Promise<bigint | undefined> {
+  try {
+    return (await readCounter(join(cgroupDir, 'cpuacct.usage'))) / 1000n;
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+async function inodeOf(path: string): Promise<bigint | undefined> {
+  try {
+    return (await stat(path, { bigint: true })).ino;
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
  * Reads every mapped device and cgroup. `at` is the caller's clock reading (an aligned window boundary).
  *
  * @example
@@ -83,15 +121,19 @@ export async function readCpuUsageMicros(cgroupDir: string): Promise<bigint | un
 export async function readCounters(mapping: DeviceMapping, paths: ReaderPaths, at: number): Promise<CounterReading> {
   const devices = new Map<string, InterfaceCounters>();
   const cpuMicros = new Map<string, bigint>();
+  const cgroupIds = new Map<string, bigint>();
+  const readCpu = paths.cgroupVersion === 'v1' ? readCpuacctUsageMicros : readCpuUsageMicros;
   await Promise.all([
     ...mapping.devices.map(async ({ device }) => {
       const counters = await readInterfaceCounters(paths.sysRoot, device);
       if (counters !== undefined) devices.set(device, counters);
     }),
     ...[...mapping.cgroups].map(async ([instanceId, path]) => {
-      const micros = await readCpuUsageMicros(join(paths.cgroupRoot, path));
+      const dir = join(paths.cgroupRoot, path);
+      const [micros, inode] = await Promise.all([readCpu(dir), inodeOf(dir)]);
       if (micros !== undefined) cpuMicros.set(instanceId, micros);
+      if (micros !== undefined && inode !== undefined) cgroupIds.set(instanceId, inode);
     }),
   ]);
-  return { at, devices, cpuMicros };
+  return { at, devices, cpuMicros, cgroupIds };
 }
