@@ -5,7 +5,7 @@ import { quoteIdentifier } from './pool.ts';
  * The roles a migrated schema grants to: one per service, plus a read-only role for support and the API's read paths.
  * `api` is the HTTP API's own: it reads through `readonly` and writes only its token table (admin routes).
  */
-export type ServiceRole = 'metering' | 'billing' | 'operator' | 'api' | 'drip' | 'mailer' | 'readonly';
+export type ServiceRole = 'metering' | 'billing' | 'operator' | 'api' | 'drip' | 'mailer' | 'abuse' | 'readonly';
 export const serviceRoles: readonly ServiceRole[] = [
   'metering',
   'billing',
@@ -13,6 +13,7 @@ export const serviceRoles: readonly ServiceRole[] = [
   'api',
   'drip',
   'mailer',
+  'abuse',
   'readonly',
 ];
 
@@ -63,6 +64,10 @@ export const tableRights: Readonly<
     billing_usage: ['SELECT', 'DELETE'],
     redriven_dead_letters: ['SELECT', 'INSERT'],
     late_replays: ['SELECT', 'INSERT'],
+    // tally abuse explain / clear: a person's decision is recorded, never changed or removed.
+    abuse_states: ['SELECT'],
+    abuse_watermark: ['SELECT'],
+    abuse_clearances: ['SELECT', 'INSERT'],
   },
   api: {
     pgmigrations: ['SELECT'],
@@ -81,6 +86,19 @@ export const tableRights: Readonly<
     consumer_offsets: RW,
     // A sent message is a fact: the mailer records it and never changes or forgets it.
     mailer_sent: ['SELECT', 'INSERT'],
+  },
+  abuse: {
+    pgmigrations: ['SELECT'],
+    consumer_offsets: RW,
+    outbox: RW,
+    // Facts wait here until the watermark passes their hour, then are applied and deleted.
+    abuse_events: RW,
+    abuse_accounts: RW,
+    abuse_progress: RW,
+    abuse_watermark: RW,
+    abuse_states: RW,
+    // Read only: clearances are a person's decisions (tally abuse clear, as the operator).
+    abuse_clearances: ['SELECT'],
   },
 };
 
