@@ -125,14 +125,44 @@ describe('the billing role', () => {
 });
 
 describe('the other roles', () => {
-  it('readonly reads everything and writes nothing', async () => {
+  it('readonly reads every table and can insert, update, delete or truncate none', async () => {
     const readonly = await loginAs('readonly');
-    expect(await outcome(readonly, 'SELECT count(*) FROM invoices')).toBe('ok');
-    expect(await outcome(readonly, 'SELECT count(*) FROM usage_hourly')).toBe('ok');
-    expect(await outcome(readonly, `INSERT INTO outbox (topic, key, payload) VALUES ('t', 'k', '{}')`)).toBe(
-      INSUFFICIENT_PRIVILEGE,
-    );
-    expect(await outcome(readonly, `UPDATE consumer_offsets SET next_offset = 0`)).toBe(INSUFFICIENT_PRIVILEGE);
+    const tables = (
+      await db.pool.query<{ name: string; column: string }>(
+        `SELECT c.relname AS name, (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum = 1) AS column
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1`,
+        [db.schema],
+      )
+    ).rows;
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['invoices', 'usage_hourly', 'consumer_offsets']));
+    // Privileges are checked before any row is touched: the statements need not match a row to be refused.
+    const attempts = (t: string, c: string): Record<string, string> => ({
+      select: `SELECT count(*) FROM ${t}`,
+      insert: `INSERT INTO ${t} DEFAULT VALUES`,
+      update: `UPDATE ${t} SET ${c} = ${c} WHERE false`,
+      delete: `DELETE FROM ${t} WHERE false`,
+      truncate: `TRUNCATE ${t}`,
+    });
+    for (const { name, column } of tables) {
+      const results: Record<string, string> = {};
+      for (const [kind, sql] of Object.entries(attempts(quoteIdentifier(name), quoteIdentifier(column)))) {
+        results[kind] = await outcome(readonly, sql);
+      }
+      expect(results, name).toEqual({
+        select: 'ok',
+        insert: INSUFFICIENT_PRIVILEGE,
+        update: INSUFFICIENT_PRIVILEGE,
+        delete: INSUFFICIENT_PRIVILEGE,
+        truncate: INSUFFICIENT_PRIVILEGE,
+      });
+    }
+    // The finalized invoice is still there, unchanged.
+    const row = await readonly.query<{ total: string }>(`SELECT total FROM invoices WHERE number = 'INV-1'`);
+    expect(row.rows).toEqual([{ total: '10' }]);
+    // Nor can it create anything, or take a write lock.
+    expect(await outcome(readonly, 'CREATE TABLE shadow (a int)')).toBe(INSUFFICIENT_PRIVILEGE);
+    expect(await outcome(readonly, 'SELECT * FROM invoices FOR UPDATE')).toBe(INSUFFICIENT_PRIVILEGE);
   });
 
   it('metering writes usage but no invoice; the operator moves offsets but writes no usage', async () => {
