@@ -1,0 +1,126 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ApiDeps } from '../deps.ts';
+import { HttpProblem } from '../problem.ts';
+import { instant, pathId, problemResponses, timeZone } from '../schemas.ts';
+import { decodeCursor, encodeCursor } from '../usage-cursor.ts';
+import {
+  measureItem,
+  measuresOf,
+  skuItem,
+  usagePageSql,
+  usageTotalsSql,
+  type MeasureRow,
+  type SkuRow,
+  type UsageRequest,
+} from '../usage-query.ts';
+
+const MAX_RANGE_MS = 400 * 86_400_000;
+
+const count = z.string().regex(/^\d+$/).describe('a non-negative integer, as a string');
+const measures = z.object({
+  instanceHours: z.number().int().describe('instance-hours with any usage'),
+  runningSeconds: count,
+  rxBytes: count,
+  txBytes: count,
+  rxPackets: count,
+  txPackets: count,
+  cpuSeconds: z.string().describe('a decimal string'),
+});
+const measureItem_ = measures.extend({ period: z.string(), group: z.string() }).meta({ id: 'UsageItem' });
+const skuItem_ = z
+  .object({
+    period: z.string(),
+    group: z.string().describe('the SKU billing prices: compute.<type>, egress.gb, ingress.gb'),
+    unit: z.enum(['hour', 'gb']),
+    baseUnits: count.describe('seconds or bytes'),
+    quantity: z.string().describe('baseUnits in units, exact (40 significant digits when it does not terminate)'),
+  })
+  .meta({ id: 'UsageSkuItem' });
+
+export const usagePage = z
+  .object({
+    items: z.array(z.union([measureItem_, skuItem_])),
+    nextCursor: z.string().nullable(),
+    totals: measures.describe('the whole range, every group: not only this page'),
+  })
+  .meta({ id: 'UsagePage' });
+
+const usageQuery = z
+  .object({
+    from: instant.describe('inclusive'),
+    to: instant.describe('exclusive'),
+    bucket: z.enum(['hour', 'day', 'month']).default('day'),
+    groupBy: z.enum(['instance', 'instanceType', 'sku']).default('instance'),
+    timeZone: timeZone.default('UTC').describe('buckets start at local midnight / the 1st in this zone'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: z.string().max(1000).optional().describe("the previous page's nextCursor"),
+  })
+  .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['from'] })
+  .refine((q) => q.to.getTime() - q.from.getTime() <= MAX_RANGE_MS, {
+    message: 'at most 400 days per request',
+    path: ['to'],
+  });
+
+/** Usage of an account or an instance over a range, by hour, day or month, grouped by instance, type or SKU. */
+export function usageRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const page = async (request: Omit<UsageRequest, 'after'>, cursor: string | undefined) => {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    if (cursor !== undefined && after === undefined) throw new HttpProblem(400, 'cursor: not a cursor of this API');
+    const full: UsageRequest = { ...request, after };
+    const [rows, totals] = await Promise.all([
+      deps.read.query<MeasureRow & SkuRow>(usagePageSql(full, deps.schemas.metering)),
+      deps.read.query<MeasureRow>(usageTotalsSql(full, deps.schemas.metering)),
+    ]);
+    const items = rows.rows
+      .slice(0, request.limit)
+      .map((row) => (request.groupBy === 'sku' ? skuItem(row) : measureItem(row)));
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor:
+        rows.rows.length > request.limit && last !== undefined
+          ? encodeCursor({ period: last.period, group: last.group })
+          : null,
+      totals: measuresOf(totals.rows[0]!),
+    };
+  };
+
+  for (const scope of ['account', 'instance'] as const) {
+    const param = scope === 'account' ? 'accountId' : 'instanceId';
+    api.get(
+      `/v1/${scope}s/:${param}/usage`,
+      {
+        config: { roles: ['support'] },
+        schema: {
+          summary: `Usage of ${scope === 'account' ? 'an account' : 'an instance'} over a range, paginated`,
+          description:
+            "From metering's usage_hourly (what metering counted; billing prices the same records). Items ordered by (period, group).",
+          tags: ['usage'],
+          params: z.object({ [param]: pathId }),
+          querystring: usageQuery,
+          response: { 200: usagePage, ...problemResponses },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const id = (request.params as Record<string, string>)[param]!;
+        return page(
+          {
+            scope,
+            id,
+            from: q.from,
+            to: q.to,
+            bucket: q.bucket,
+            groupBy: q.groupBy,
+            timeZone: q.timeZone,
+            limit: q.limit,
+          },
+          q.cursor,
+        );
+      },
+    );
+  }
+}
