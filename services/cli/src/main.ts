@@ -8,6 +8,7 @@ import { dispatch } from './dispatch.ts';
 import { dlqList } from './dlq-list.ts';
 import { dlqRedrive } from './dlq-redrive.ts';
 import { dlqShow } from './dlq-show.ts';
+import { invoicePdf } from './invoice-pdf.ts';
 import { invoicesExport } from './invoices-export.ts';
 import { lag } from './lag.ts';
 import { lateList } from './late-list.ts';
@@ -21,6 +22,7 @@ import { topicsApply, topicsVerify } from './topics-check.ts';
 const commands: readonly Command[] = [
   pricesPublish,
   invoicesExport,
+  invoicePdf,
   dlqList,
   dlqShow,
   dlqRedrive,

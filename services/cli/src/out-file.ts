@@ -9,7 +9,7 @@ import { UsageError } from './command.ts';
  * @example
  * await writeOutFile('march.csv', csv, false); // UsageError if march.csv exists
  */
-export async function writeOutFile(path: string, text: string, force: boolean): Promise<void> {
+export async function writeOutFile(path: string, text: string | Uint8Array, force: boolean): Promise<void> {
   try {
     await writeFile(path, text, { flag: force ? 'w' : 'wx' });
   } catch (error) {
