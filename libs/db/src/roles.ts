@@ -51,6 +51,9 @@ export const tableRights: Readonly<
     billing_hourly_stale: RW,
     // The finalizer's watermark rounds (migration 0080): one in progress, the done ones kept as a record.
     billing_finalize_watermarks: RW,
+    // The finalizer reads metering's held samples (same database, metering's schema): one held before a month fell
+    // due is not metered yet.
+    metering_pending: ['SELECT'],
     // Drafts are rewritten and removed; finalized rows are guarded by the table's triggers, which only the owner
     // can disable.
     invoices: RW,
