@@ -1,0 +1,50 @@
+/**
+ * The rendered PDFs read back with poppler's pdftotext (a real PDF reader, not our own writer): number, every line's
+ * description and amount, and the total, in currencies with 0, 2 and 3 decimals, and over several pages.
+ * Integration project because it runs a system program (.ci/system-tools installs it); without it, it fails.
+ */
+import { describe, expect, it } from 'vitest';
+import { renderInvoicePdf } from './render.ts';
+import { expectInvoiceText } from './testing/invoice-text-check.ts';
+import { pages, pdfText } from './testing/pdf-text.ts';
+import { sampleCustomer, sampleInvoice, sampleIssuer } from './testing/sample-invoice.ts';
+
+describe('invoice PDF text', () => {
+  it.each(['JPY', 'USD', 'KWD'] as const)(
+    '%s: number, lines, amounts in the minor unit and total',
+    async (currency) => {
+      const invoice = sampleInvoice(currency);
+      const text = await pdfText(await renderInvoicePdf(invoice, sampleCustomer, sampleIssuer));
+      expect(expectInvoiceText(text, invoice)).toBe(1);
+      // 1234567 minor units, in each currency's own digits.
+      const first = { JPY: '1,234,567', USD: '12,345.67', KWD: '1,234.567' }[currency];
+      expect(text).toMatch(new RegExp(`compute\\.t0\\.large\\s+700\\.5 h\\s+${first.replace('.', '\\.')}\\n`));
+      for (const expected of [
+        'Acme Logistics GmbH',
+        '8001 Zurich',
+        'Tax ID: CHE-123.456.789 MWST',
+        'Issue date',
+        '2026-11-04',
+        '2026-12-04',
+        '2026-10-01 to 2026-10-31 (Europe/Zurich)',
+      ]) {
+        expect(text).toContain(expected);
+      }
+    },
+  );
+
+  it('a long invoice spans pages, repeats the table header, and numbers its pages', async () => {
+    const invoice = sampleInvoice('USD', 150);
+    const text = await pdfText(await renderInvoicePdf(invoice, sampleCustomer, sampleIssuer));
+    const count = expectInvoiceText(text, invoice);
+    expect(count).toBeGreaterThanOrEqual(3);
+    const split = pages(text);
+    split.forEach((page, i) => {
+      expect(page).toMatch(/Description\s+Quantity\s+Amount \(USD\)/);
+      expect(page).toContain(`page ${i + 1} of ${count}`);
+    });
+    // The total sits on the last page only.
+    expect(split.filter((page) => page.includes('Total due (USD)'))).toHaveLength(1);
+    expect(split.at(-1)).toContain('Total due (USD)');
+  });
+});
