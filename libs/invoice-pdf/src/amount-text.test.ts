@@ -19,7 +19,7 @@ describe('amountText', () => {
         fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }),
         fc.constantFrom('USD', 'JPY', 'KWD'),
         (minor, currency) => {
-          const digits = { USD: 2, JPY: 0, KWD: 3 }[currency]!;
+          const digits = { USD: 2, JPY: 0, KWD: 3 }[currency];
           const magnitude = (minor < 0n ? -minor : minor).toString().padStart(digits + 1, '0');
           const text = `${minor < 0n ? '-' : ''}${digits === 0 ? magnitude : `${magnitude.slice(0, -digits)}.${magnitude.slice(-digits)}`}`;
           const shown = amountText(text, currency);
