@@ -256,7 +256,7 @@ async function runPipeline(name: string, faulted: boolean): Promise<RunResult> {
   const billingEnv = (clockOffsetMs: () => number) => () =>
     track(
       startNodeChild(main('billing'), {
-        ...billingTopicEnv(pipeline, billing),
+        ...billingTopicEnv(pipeline, billing, `metering-${id}`),
         KAFKA_BROKERS: brokers,
         DATABASE_URL: databaseUrl,
         DB_SCHEMA: db.schema,

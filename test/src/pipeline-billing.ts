@@ -77,14 +77,25 @@ export function billingDeadLetterTopics(pipeline: PipelineTopics, billing: Billi
   return [pipeline.usage, pipeline.accounts, billing.prices, billing.payments].map((s) => deadLetterTopicOf(s.name));
 }
 
-/** The environment that points billing at these topics. */
-export function billingTopicEnv(pipeline: PipelineTopics, billing: BillingTopics): Record<string, string> {
+/**
+ * The environment that points billing at these topics. With `meteringGroup` (metering's METERING_GROUP), billing's
+ * finalizer waits for that group to have metered traffic.samples up to where it ended when a month fell due;
+ * without it, billing does not wait for metering's offsets (only for its outbox and billing's own consumers).
+ */
+export function billingTopicEnv(
+  pipeline: PipelineTopics,
+  billing: BillingTopics,
+  meteringGroup?: string,
+): Record<string, string> {
   return {
     BILLING_USAGE_TOPIC: pipeline.usage.name,
     BILLING_ACCOUNTS_TOPIC: pipeline.accounts.name,
     BILLING_PRICES_TOPIC: billing.prices.name,
     BILLING_PAYMENTS_TOPIC: billing.payments.name,
     BILLING_HOURLY_TOPIC: billing.hourly.name,
+    ...(meteringGroup === undefined
+      ? { BILLING_FINALIZE_WAIT_FOR_METERING: 'false' }
+      : { BILLING_SAMPLES_TOPIC: pipeline.samples.name, BILLING_METERING_GROUP: meteringGroup }),
   };
 }
 

@@ -16,6 +16,17 @@ export const billingEnv = connectionEnv.extend({
    * refuses while any is parked. Billing's own schema when unset (the demo and tests share one schema).
    */
   BILLING_METERING_SCHEMA: dbSchemaName.optional(),
+  /**
+   * Metering's traffic group and the samples topic it reads: before finalizing a month, the finalizer waits until
+   * metering's offsets (in BILLING_METERING_SCHEMA) reach where traffic.samples ended when the month fell due.
+   */
+  BILLING_METERING_GROUP: z.string().min(1).default('metering'),
+  BILLING_SAMPLES_TOPIC: z.string().min(1).default(topics.trafficSamples.name),
+  /**
+   * false: no metering feeds this billing (tests and benchmarks that produce usage.hourly themselves): the finalizer
+   * does not wait for traffic.samples, only for metering's outbox and billing's own consumers.
+   */
+  BILLING_FINALIZE_WAIT_FOR_METERING: z.enum(['true', 'false']).default('true'),
   DB_POOL_MAX: z.coerce.number().int().positive().default(8),
   /** A SIGTERM shutdown that takes longer (a hung connection) is cut: logged as an error, exit 1. */
   BILLING_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().positive().default(20_000),

@@ -19,10 +19,11 @@ export interface FinalizerOptions {
   readonly batchSize: number;
   readonly clock: () => number;
   /**
-   * Whether billing has read the compacted topics up to their end. Finalizing on a partial read (a rebuild from
-   * empty tables, a consumer far behind) would bill late what is already there, and the invoice would differ.
+   * Up to which instant due months may be finalized (`caught-up.ts`: once what was produced before they fell due has
+   * been metered, sent and read by billing); undefined: none yet. Finalizing on a partial read (metering lagging, a
+   * rebuild from empty tables, a consumer far behind) would bill late what was on time, and the invoice would differ.
    */
-  readonly caughtUp: () => Promise<boolean>;
+  readonly gate: (query: { readonly dueAt: number; readonly now: number }) => Promise<number | undefined>;
   readonly log: Logger;
 }
 
@@ -30,7 +31,7 @@ export interface FinalizeOutcome {
   readonly finalized: number;
   /** Due months that could not be finalized (no price in force): retried next pass. */
   readonly blocked: number;
-  /** False when the consumers were behind and nothing was tried. */
+  /** False when some due month waits for the gate (metering or billing behind what was produced before it fell due). */
   readonly ready: boolean;
 }
 
@@ -40,8 +41,8 @@ interface Candidate {
 }
 
 /**
- * One finalizer pass: refreshes marked drafts, then finalizes every draft month whose end + grace has passed, oldest
- * month first and, within a month, in account id order, so gapless numbers follow that order. Each invoice is built
+ * One finalizer pass: refreshes marked drafts, asks the gate which due months it covers, then finalizes every draft
+ * month whose end + grace has passed and that the gate covers, oldest month first and, within a month, in account id order, so gapless numbers follow that order. Each invoice is built
  * again from the stored state (never taken from the stored draft), numbered from the issuer's counter and stored
  * with its hash in the same transaction; the account is marked so its next draft picks up the credit left and the
  * adjustment baseline.
@@ -50,10 +51,16 @@ interface Candidate {
  * await finalizeDue(pool, { issuer: 'tally', numberPrefix: 'INV', graceMs: 72 * 3_600_000, ... });
  */
 export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promise<FinalizeOutcome> {
-  if (!(await options.caughtUp())) return { finalized: 0, blocked: 0, ready: false };
+  // Drafts first: an account marked but never refreshed has no draft row for its due month yet.
   await refreshAllDirtyDrafts(pool, { adjustmentMonths: options.adjustmentMonths, batchSize: options.batchSize });
   const now = options.clock();
-  const candidates = await dueDrafts(pool, now - options.graceMs);
+  const lastEnd = await lastDueMonthEnd(pool, now - options.graceMs);
+  if (lastEnd === undefined) return { finalized: 0, blocked: 0, ready: true };
+  const dueAt = lastEnd + options.graceMs;
+  const covered = await options.gate({ dueAt, now });
+  if (covered === undefined) return { finalized: 0, blocked: 0, ready: false };
+  // Only months the gate covers: one that fell due after its round started waits for the next round.
+  const candidates = await dueDrafts(pool, Math.min(covered, now) - options.graceMs);
   const blockedAccounts = new Set<string>();
   let finalized = 0;
   for (let i = 0; i < candidates.length; i += options.batchSize) {
@@ -91,7 +98,29 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
       return done;
     });
   }
-  return { finalized, blocked: blockedAccounts.size, ready: true };
+  return { finalized, blocked: blockedAccounts.size, ready: covered >= dueAt };
+}
+
+/** The latest end (in its account's time zone) of a draft month due at `cutoff`; undefined when none is due. */
+async function lastDueMonthEnd(pool: Pool, cutoff: number): Promise<number | undefined> {
+  const result = await pool.query<{ month: string; time_zone: string }>(
+    `SELECT DISTINCT i.month, a.record->>'timeZone' AS time_zone
+     FROM invoices i JOIN billing_accounts a USING (account_id) WHERE i.status = 'draft'`,
+  );
+  let last: number | undefined;
+  for (const row of result.rows) {
+    const end = monthEnd(row.month, row.time_zone);
+    if (end !== undefined && end <= cutoff && (last === undefined || end > last)) last = end;
+  }
+  return last;
+}
+
+function monthEnd(month: string, timeZone: string): number | undefined {
+  try {
+    return monthPeriod(month, timeZone).end;
+  } catch {
+    return undefined; // an unknown zone or month: dueDrafts skips it too
+  }
 }
 
 /** Draft months due at `cutoff` (their end in the account's time zone is at or before it), by month then account. */

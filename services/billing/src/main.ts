@@ -162,7 +162,7 @@ const invoiceLoop = runInvoiceLoop(
       adjustmentMonths: config.BILLING_ADJUSTMENT_MONTHS,
       batchSize: config.BILLING_INVOICE_BATCH,
       clock,
-      caughtUp: finalizeGate({
+      gate: finalizeGate({
         admin,
         db: pool,
         groups: [
@@ -170,6 +170,9 @@ const invoiceLoop = runInvoiceLoop(
           { groupId: group('-accounts'), topic: accountsTopic.spec.name },
           { groupId: group(''), topic: usageTopic.spec.name },
         ],
+        ...(config.BILLING_FINALIZE_WAIT_FOR_METERING === 'true'
+          ? { samples: { groupId: config.BILLING_METERING_GROUP, topic: config.BILLING_SAMPLES_TOPIC } }
+          : {}),
         meteringSchema: config.BILLING_METERING_SCHEMA ?? config.DB_SCHEMA,
         usageTopic: usageTopic.spec.name,
         log,

@@ -6,12 +6,11 @@ export { planAccount, type AccountPlanOptions } from './account-state.ts';
 export { refreshStaleHours, type StaleHoursOptions } from './hourly-refresh.ts';
 export { loadFinalizedOfMonth, type FinalizedInvoice } from './invoice-table.ts';
 export {
-  caughtUp,
   finalizeGate,
-  finalizeReadiness,
-  usageBacklog,
-  type FinalizeReadiness,
+  type FinalizeGate,
+  type FinalizeGateOptions,
+  type GateQuery,
   type GroupTopic,
-  type UsageBacklog,
 } from './caught-up.ts';
+export * as finalizeWatermark from './finalize-watermark.ts';
 export { invoiceCsv, invoicesJson } from './invoice-export.ts';
