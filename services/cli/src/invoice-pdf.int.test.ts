@@ -154,7 +154,7 @@ beforeAll(async () => {
     adjustmentMonths: 3,
     batchSize: 50,
     clock: () => NOW,
-    gate: async ({ now }) => now,
+    gate: ({ now }) => Promise.resolve(now),
     log: createLogger('invoice-pdf-test', 'warn'),
   });
   expect(outcome.finalized).toBe(4);
