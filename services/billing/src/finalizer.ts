@@ -3,7 +3,7 @@ import type { Logger } from '@tally/log';
 import { planAccount } from './account-state.ts';
 import { monthPeriod } from './billing-month.ts';
 import { lockInvoices, markDirty } from './dirty-accounts.ts';
-import { refreshAllDirtyDrafts } from './draft-refresher.ts';
+import { refreshDirtyDrafts, type DraftRefreshOptions } from './draft-refresher.ts';
 import { nextInvoiceNumber, storeFinalized } from './invoice-table.ts';
 import { loadPriceBook } from './reference-tables.ts';
 
@@ -52,7 +52,7 @@ interface Candidate {
  */
 export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promise<FinalizeOutcome> {
   // Drafts first: an account marked but never refreshed has no draft row for its due month yet.
-  await refreshAllDirtyDrafts(pool, { adjustmentMonths: options.adjustmentMonths, batchSize: options.batchSize });
+  await refreshMarkedNow(pool, { adjustmentMonths: options.adjustmentMonths, batchSize: options.batchSize });
   const now = options.clock();
   const lastEnd = await lastDueMonthEnd(pool, now - options.graceMs);
   if (lastEnd === undefined) return { finalized: 0, blocked: 0, ready: true };
@@ -99,6 +99,17 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
     });
   }
   return { finalized, blocked: blockedAccounts.size, ready: covered >= dueAt };
+}
+
+/**
+ * Refreshes drafts for about as many passes as the accounts marked now need. Marks keep coming under continuous
+ * usage: refreshing until none is left could keep a finalizer pass from ever reaching its finalizing step. Later
+ * marks are the refresher loop's, or the next pass's.
+ */
+async function refreshMarkedNow(pool: Pool, options: DraftRefreshOptions): Promise<void> {
+  const marked = await pool.query<{ n: string }>('SELECT count(*) AS n FROM billing_dirty_accounts');
+  let passes = Math.ceil(Number(marked.rows[0]?.n ?? 0) / options.batchSize) + 1;
+  while (passes > 0 && (await refreshDirtyDrafts(pool, options)) > 0) passes -= 1;
 }
 
 /** The latest end (in its account's time zone) of a draft month due at `cutoff`; undefined when none is due. */
