@@ -134,6 +134,8 @@ beforeAll(async () => {
       },
       [principals.billing.name]: {
         reads: [pipeline.usage.name, pipeline.accounts.name, billing.prices.name, billing.payments.name],
+        // The finalizer waits until metering has metered traffic.samples up to its ends: it looks, never reads.
+        describes: [pipeline.samples.name],
         writes: [billing.hourly.name, ...billingDeadLetterTopics(pipeline, billing)],
         groupPrefixes: [`billing-${run}`],
       },
@@ -267,7 +269,7 @@ describe('the pipeline on a SASL_SSL broker with ACLs', () => {
     // Billing on the real clock: February 2025 and a one-hour grace are long past, so it finalizes once caught up.
     const billed = start('billing', {
       ...(await kafkaEnv('billing')),
-      ...billingTopicEnv(pipeline, billing),
+      ...billingTopicEnv(pipeline, billing, `metering-${run}`),
       DATABASE_URL: serviceDatabaseUrl('billing'),
       DB_SCHEMA: db.schema,
       BILLING_GROUP: `billing-${run}`,

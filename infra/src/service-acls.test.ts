@@ -7,6 +7,7 @@ describe('serviceAcls', () => {
     const acls = serviceAcls('billing', {
       writes: ['billing.hourly.v1'],
       reads: ['usage.hourly.v1'],
+      describes: ['traffic.samples.v1'],
       groups: ['billing'],
       groupPrefixes: ['billing-'],
     });
@@ -19,6 +20,13 @@ describe('serviceAcls', () => {
         AclOperationTypes.WRITE,
       ],
       ['User:billing', AclResourceTypes.TOPIC, 'usage.hourly.v1', ResourcePatternTypes.LITERAL, AclOperationTypes.READ],
+      [
+        'User:billing',
+        AclResourceTypes.TOPIC,
+        'traffic.samples.v1',
+        ResourcePatternTypes.LITERAL,
+        AclOperationTypes.DESCRIBE,
+      ],
       ['User:billing', AclResourceTypes.GROUP, 'billing', ResourcePatternTypes.LITERAL, AclOperationTypes.READ],
       ['User:billing', AclResourceTypes.GROUP, 'billing-', ResourcePatternTypes.PREFIXED, AclOperationTypes.READ],
     ]);

@@ -11,6 +11,8 @@ import {
 export interface ServiceGrants {
   writes?: readonly string[];
   reads?: readonly string[];
+  /** Topics whose ends it only looks at (billing's finalizer watches traffic.samples). */
+  describes?: readonly string[];
   /** Exact group ids. */
   groups?: readonly string[];
   /** Group id prefixes (billing's groups are `<BILLING_GROUP>`, `<BILLING_GROUP>-prices`, …). */
@@ -47,6 +49,7 @@ export function serviceAcls(principal: string, grants: ServiceGrants): AclEntry[
   return [
     ...(grants.writes ?? []).map((topic) => entry(TOPIC, topic, LITERAL, AclOperationTypes.WRITE)),
     ...(grants.reads ?? []).map((topic) => entry(TOPIC, topic, LITERAL, AclOperationTypes.READ)),
+    ...(grants.describes ?? []).map((topic) => entry(TOPIC, topic, LITERAL, AclOperationTypes.DESCRIBE)),
     ...(grants.groups ?? []).map((group) => entry(GROUP, group, LITERAL, AclOperationTypes.READ)),
     ...(grants.groupPrefixes ?? []).map((prefix) => entry(GROUP, prefix, PREFIXED, AclOperationTypes.READ)),
   ];
