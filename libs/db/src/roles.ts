@@ -83,6 +83,8 @@ export const tableRights: Readonly<
     outbox: RW,
     drip_accounts: RW,
     drip_watermark: RW,
+    drip_events: RW,
+    drip_progress: RW,
   },
   mailer: {
     pgmigrations: ['SELECT'],
