@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -42,7 +42,7 @@ export async function buildApp(deps: ApiDeps): Promise<{ app: FastifyInstance; r
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.log as FastifyBaseLogger,
     // One line per request is written below, with the token's name; Fastify's own two lines would not have it.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Ids are per process: enough to match a problem's log line.
     genReqId: () => createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 12),
   });
@@ -99,7 +99,7 @@ export async function buildApp(deps: ApiDeps): Promise<{ app: FastifyInstance; r
         url: request.url,
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
-        token: request.token?.name ?? null,
+        tokenName: request.token?.name ?? null,
         role: request.token?.role ?? null,
       },
       'request',

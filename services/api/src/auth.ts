@@ -38,7 +38,7 @@ export function authenticate(tokens: Queryable) {
       throw new HttpProblem(401, 'a valid bearer token is required (tally tokens create)');
     }
     request.token = token;
-    request.log = request.log.child({ token: token.name, role: token.role });
+    request.log = request.log.child({ tokenName: token.name, role: token.role });
     if (!mayUse(token.role, roles))
       throw new HttpProblem(403, `role ${token.role} may not use this route (allowed: ${roles.join(', ')})`);
   };

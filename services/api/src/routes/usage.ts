@@ -47,6 +47,8 @@ export const usagePage = z
   })
   .meta({ id: 'UsagePage' });
 
+const bothInstants = (q: { from: unknown; to: unknown }) => q.from instanceof Date && q.to instanceof Date;
+
 const usageQuery = z
   .object({
     from: instant.describe('inclusive'),
@@ -57,8 +59,9 @@ const usageQuery = z
     limit: z.coerce.number().int().min(1).max(1000).default(100),
     cursor: z.string().max(1000).optional().describe("the previous page's nextCursor"),
   })
-  .refine((q) => q.from < q.to, { message: 'from must be before to', path: ['from'] })
-  .refine((q) => q.to.getTime() - q.from.getTime() <= MAX_RANGE_MS, {
+  // Zod runs these even when a field failed already (its issue is not fatal): check only valid instants.
+  .refine((q) => !bothInstants(q) || q.from < q.to, { message: 'from must be before to', path: ['from'] })
+  .refine((q) => !bothInstants(q) || q.to.getTime() - q.from.getTime() <= MAX_RANGE_MS, {
     message: 'at most 400 days per request',
     path: ['to'],
   });
