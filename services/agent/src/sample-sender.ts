@@ -28,6 +28,8 @@ export class SampleSender {
   #retryAfter = 0;
   #sent = 0;
   #failures = 0;
+  /** A send failed since the spool was last empty: its draining is worth a log line (routine draining is not). */
+  #recovering = false;
 
   constructor(options: SampleSenderOptions) {
     this.#options = options;
@@ -67,7 +69,10 @@ export class SampleSender {
       }
       await spool.ack(batch.length);
       this.#sent += batch.length;
-      if (spool.size === 0) log.info({ sent: this.#sent }, 'spool drained; sending directly again');
+      if (spool.size === 0 && this.#recovering) {
+        this.#recovering = false;
+        log.info({ sent: this.#sent }, 'spool drained; sending directly again');
+      }
     }
     return true;
   }
@@ -84,6 +89,7 @@ export class SampleSender {
 
   #failed(error: unknown): void {
     this.#failures += 1;
+    this.#recovering = true;
     this.#retryAfter = this.#clock() + this.#options.retryMs;
     this.#options.log.warn(
       { err: error, spooled: this.#options.spool.size, retryMs: this.#options.retryMs },

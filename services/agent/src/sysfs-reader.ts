@@ -20,6 +20,8 @@ export interface CounterReading {
   readonly cpuMicros: ReadonlyMap<string, bigint>;
   /** Inode of each instance's cgroup directory: a VM restarted between readings has a new cgroup, a new inode. */
   readonly cgroupIds?: ReadonlyMap<string, bigint>;
+  /** Devices and instances (CPU) whose files could not be read this time (see `readCounters`' `onError`). */
+  readonly unreadable?: { readonly devices: ReadonlySet<string>; readonly cgroups: ReadonlySet<string> };
 }
 
 export interface ReaderPaths {
@@ -114,26 +116,56 @@ async function inodeOf(path: string): Promise<bigint | undefined> {
 
 /**
  * Reads every mapped device and cgroup. `at` is the caller's clock reading (an aligned window boundary).
+ * Without `onError` a file that cannot be read or parsed fails the whole reading; with it (the host agent) the
+ * error is reported, the device or cgroup is listed in `unreadable` and the rest is read: one odd file must not
+ * stop a hypervisor's metering.
  *
  * @example
  * const reading = await readCounters(mapping, { sysRoot: '/sys', cgroupRoot: '/sys/fs/cgroup' }, Date.now());
  */
-export async function readCounters(mapping: DeviceMapping, paths: ReaderPaths, at: number): Promise<CounterReading> {
+export async function readCounters(
+  mapping: DeviceMapping,
+  paths: ReaderPaths,
+  at: number,
+  onError?: (what: string, error: unknown) => void,
+): Promise<CounterReading> {
   const devices = new Map<string, InterfaceCounters>();
   const cpuMicros = new Map<string, bigint>();
   const cgroupIds = new Map<string, bigint>();
+  const unreadable = { devices: new Set<string>(), cgroups: new Set<string>() };
   const readCpu = paths.cgroupVersion === 'v1' ? readCpuacctUsageMicros : readCpuUsageMicros;
+  const guard = async (what: string, missed: () => void, read: () => Promise<void>) => {
+    try {
+      await read();
+    } catch (error) {
+      if (onError === undefined) throw error;
+      onError(what, error);
+      missed();
+    }
+  };
   await Promise.all([
-    ...mapping.devices.map(async ({ device }) => {
-      const counters = await readInterfaceCounters(paths.sysRoot, device);
-      if (counters !== undefined) devices.set(device, counters);
-    }),
-    ...[...mapping.cgroups].map(async ([instanceId, path]) => {
-      const dir = join(paths.cgroupRoot, path);
-      const [micros, inode] = await Promise.all([readCpu(dir), inodeOf(dir)]);
-      if (micros !== undefined) cpuMicros.set(instanceId, micros);
-      if (micros !== undefined && inode !== undefined) cgroupIds.set(instanceId, inode);
-    }),
+    ...mapping.devices.map(({ device }) =>
+      guard(
+        `device ${device}`,
+        () => unreadable.devices.add(device),
+        async () => {
+          const counters = await readInterfaceCounters(paths.sysRoot, device);
+          if (counters !== undefined) devices.set(device, counters);
+        },
+      ),
+    ),
+    ...[...mapping.cgroups].map(([instanceId, path]) =>
+      guard(
+        `cgroup ${path}`,
+        () => unreadable.cgroups.add(instanceId),
+        async () => {
+          const dir = join(paths.cgroupRoot, path);
+          const [micros, inode] = await Promise.all([readCpu(dir), inodeOf(dir)]);
+          if (micros !== undefined) cpuMicros.set(instanceId, micros);
+          if (micros !== undefined && inode !== undefined) cgroupIds.set(instanceId, inode);
+        },
+      ),
+    ),
   ]);
-  return { at, devices, cpuMicros, cgroupIds };
+  return { at, devices, cpuMicros, cgroupIds, unreadable };
 }

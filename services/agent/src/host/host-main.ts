@@ -105,7 +105,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         const { mapping, problems } = hostMapping(config.hypervisorId, domains, config.cgroup.pathPattern);
         return { mapping, problems: [...unreadable.map((u) => ({ domain: u.file, reason: u.error })), ...problems] };
       },
-      read: (mapping, at) => readCounters(mapping, readerPaths, at),
+      read: (mapping, at) =>
+        readCounters(mapping, readerPaths, at, (what, error) => {
+          metrics.unreadable.inc();
+          log.warn({ err: error, what }, 'counter not readable; it is read again next window');
+        }),
       append: (samples) => spool.append(samples),
       pump,
       metrics,

@@ -16,6 +16,7 @@ export interface HostMetrics {
   readonly vanished: Counter;
   readonly mappingProblems: Gauge;
   readonly anomalies: Counter<'kind'>;
+  readonly unreadable: Counter;
 }
 
 /**
@@ -76,6 +77,11 @@ export function createHostMetrics(spoolStats: () => SpoolStats): HostMetrics {
     mappingProblems: new Gauge({
       name: 'tally_agent_mapping_problems',
       help: 'Domain files or domains that could not be measured in the last window',
+      registers,
+    }),
+    unreadable: new Counter({
+      name: 'tally_agent_unreadable_counters_total',
+      help: 'Device or cgroup readings that failed (left for the next window)',
       registers,
     }),
     anomalies: new Counter({

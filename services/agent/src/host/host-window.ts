@@ -18,11 +18,36 @@ export interface HostWindowStep {
   readonly vanished: string[];
 }
 
+/**
+ * A device or cgroup that could not be read keeps its last reading: it is neither gone nor new, so its traffic is
+ * counted in full by the next reading that succeeds (never twice, never from zero again).
+ */
+function carryForward(last: CounterReading | undefined, reading: CounterReading): CounterReading {
+  const unreadable = reading.unreadable;
+  if (last === undefined || unreadable === undefined) return reading;
+  if (unreadable.devices.size === 0 && unreadable.cgroups.size === 0) return reading;
+  const devices = new Map(reading.devices);
+  const cpuMicros = new Map(reading.cpuMicros);
+  const cgroupIds = new Map(reading.cgroupIds);
+  for (const device of unreadable.devices) {
+    const kept = last.devices.get(device);
+    if (kept !== undefined) devices.set(device, kept);
+  }
+  for (const instanceId of unreadable.cgroups) {
+    const kept = last.cpuMicros.get(instanceId);
+    const id = last.cgroupIds?.get(instanceId);
+    if (kept !== undefined) cpuMicros.set(instanceId, kept);
+    if (id !== undefined) cgroupIds.set(instanceId, id);
+  }
+  return { ...reading, devices, cpuMicros, cgroupIds };
+}
+
 export const INITIAL_HOST_WINDOW: HostWindowState = { last: undefined, instances: new Set() };
 
 /**
  * One window of the host agent as a pure function: the samples between the last reading and this one (see
- * advanceCounters: baseline first, counters that appeared count from zero, gone ones yield nothing), and which
+ * advanceCounters: baseline first, counters that appeared count from zero, gone ones yield nothing, unreadable
+ * ones wait for the next reading), and which
  * instances appeared or vanished since the last reading. The first reading finds the host's VMs: nothing appears.
  *
  * @example
@@ -35,7 +60,7 @@ export function hostWindowStep(
   mapping: DeviceMapping,
   options: WindowOptions,
 ): HostWindowStep {
-  const step = advanceCounters(state.last, reading, mapping, options);
+  const step = advanceCounters(state.last, carryForward(state.last, reading), mapping, options);
   const instances = new Set(mapping.devices.map((entry) => entry.instanceId));
   for (const instanceId of mapping.cgroups.keys()) instances.add(instanceId);
   const first = state.last === undefined;

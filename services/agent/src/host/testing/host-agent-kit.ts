@@ -134,7 +134,14 @@ export async function startHostAgent(
   const healthPort = await freePort();
   const file = join(workDir, `${name}.yaml`);
   await writeFile(file, stringify({ ...config, health: { host: '127.0.0.1', port: healthPort } }));
-  const child = startNodeChild(agentMain, { AGENT_MODE: 'host', AGENT_CONFIG: file, LOG_LEVEL: 'info' });
+  // The environment overrides the file, and the test runner's has KAFKA_BROKERS: pass the file's on.
+  const brokers = (config['kafka'] as { brokers?: string[] } | undefined)?.brokers;
+  const child = startNodeChild(agentMain, {
+    AGENT_MODE: 'host',
+    AGENT_CONFIG: file,
+    LOG_LEVEL: 'info',
+    ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers.join(',') }),
+  });
   return { child, healthPort };
 }
 
