@@ -10,7 +10,15 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connectionEnv, loadConfig } from '@tally/config';
-import { createPool, createTestDatabase, migrate, quoteIdentifier, roleName, type TestDatabase } from '@tally/db';
+import {
+  createPool,
+  createTestDatabase,
+  migrate,
+  quoteIdentifier,
+  roleName,
+  serviceRoles,
+  type TestDatabase,
+} from '@tally/db';
 import { createKafka, createRegistry, deadLetterTopicOf } from '@tally/kafka';
 import { createLogger } from '@tally/log';
 import { eventually } from '@tally/testing';
@@ -97,8 +105,8 @@ afterAll(async () => {
   await Promise.all(children.map((child) => child.exited));
   await db.drop();
   const admin = createPool(endpoints.DATABASE_URL, { max: 1 });
-  const roles = ['metering', 'billing', 'operator', 'readonly'] as const;
-  for (const name of [login('metering'), login('billing'), ...roles.map((r) => roleName(rolePrefix, r))]) {
+  // Every role migrate granted (serviceRoles grows with the services), or the cluster keeps this run's roles.
+  for (const name of [login('metering'), login('billing'), ...serviceRoles.map((r) => roleName(rolePrefix, r))]) {
     await admin.query(`DROP OWNED BY ${quoteIdentifier(name)}`);
     await admin.query(`DROP ROLE ${quoteIdentifier(name)}`);
   }
