@@ -41,6 +41,10 @@ export const billingEnv = connectionEnv.extend({
   BILLING_ACCOUNTS_TOPIC: z.string().min(1).default(topics.accounts.name),
   BILLING_PAYMENTS_TOPIC: z.string().min(1).default(topics.payments.name),
   BILLING_HOURLY_TOPIC: z.string().min(1).default(topics.billingHourly.name),
+  /** Finalized invoices are published here (compacted) for abuse, drip and the API. */
+  BILLING_INVOICES_TOPIC: z.string().min(1).default(topics.invoices.name),
+  /** An invoice is due this many days after it is finalized. */
+  BILLING_INVOICE_DUE_DAYS: z.coerce.number().nonnegative().default(14),
   /** A month is finalized this long after its end in the account's time zone (longer than metering's lateness). */
   BILLING_GRACE_HOURS: z.coerce.number().nonnegative().default(72),
   /** How many months before the next invoice are re-checked for late usage. */

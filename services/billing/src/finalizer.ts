@@ -4,6 +4,7 @@ import { planAccount } from './account-state.ts';
 import { monthPeriod } from './billing-month.ts';
 import { lockInvoices, markDirty } from './dirty-accounts.ts';
 import { refreshDirtyDrafts, type DraftRefreshOptions } from './draft-refresher.ts';
+import { enqueueFinalizedInvoice, invoiceRecord, type InvoicePublishing } from './invoice-publish.ts';
 import { nextInvoiceNumber, storeFinalized } from './invoice-table.ts';
 import { loadPriceBook } from './reference-tables.ts';
 
@@ -25,6 +26,8 @@ export interface FinalizerOptions {
    */
   readonly gate: (query: { readonly dueAt: number; readonly now: number }) => Promise<number | undefined>;
   readonly log: Logger;
+  /** Publishes each finalized invoice to the invoices topic through the outbox; undefined: not published. */
+  readonly publish?: InvoicePublishing;
 }
 
 export interface FinalizeOutcome {
@@ -88,6 +91,17 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
           const year = Number(month.slice(0, 4));
           const number = await nextInvoiceNumber(client, options.issuer, options.numberPrefix, year);
           await storeFinalized(client, plan, options.issuer, number, new Date(now));
+          if (options.publish !== undefined) {
+            const record = invoiceRecord(
+              plan.invoice,
+              plan.kind,
+              options.issuer,
+              number,
+              now,
+              options.publish.duePeriodMs,
+            );
+            await enqueueFinalizedInvoice(client, options.publish, record);
+          }
           done += 1;
         }
       }

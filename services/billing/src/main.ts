@@ -23,7 +23,7 @@ import {
   type ValueCodec,
 } from '@tally/kafka';
 import { createLogger, shutdownWatchdog } from '@tally/log';
-import { account, billingHourly, payment, usageHourly } from '@tally/records';
+import { account, billingHourly, invoice, payment, usageHourly } from '@tally/records';
 import { Counter } from 'prom-client';
 import { accountConsumerSpec } from './account-consumer.ts';
 import { finalizeGate } from './caught-up.ts';
@@ -77,10 +77,11 @@ const pricesTopic = { ...typedTopics.prices, spec: { ...topics.prices, name: con
 const accountsTopic = typedTopic({ ...topics.accounts, name: config.BILLING_ACCOUNTS_TOPIC }, account);
 const paymentsTopic = typedTopic({ ...topics.payments, name: config.BILLING_PAYMENTS_TOPIC }, payment);
 const hourlyTopic = typedTopic({ ...topics.billingHourly, name: config.BILLING_HOURLY_TOPIC }, billingHourly);
+const invoicesTopic = typedTopic({ ...topics.invoices, name: config.BILLING_INVOICES_TOPIC }, invoice);
 // Stop now, naming the registry, if it does not answer or lacks a subject we read or write.
 await ensureRegistryReady(
   registry,
-  [usageTopic, pricesTopic, accountsTopic, paymentsTopic, hourlyTopic].map((topic) => topic.spec.name),
+  [usageTopic, pricesTopic, accountsTopic, paymentsTopic, hourlyTopic, invoicesTopic].map((topic) => topic.spec.name),
 );
 
 const common = {
@@ -145,6 +146,7 @@ const publisher = runOutboxPublisher(
     registry: metrics.registry,
     codecs: new Map<string, ValueCodec<unknown>>([
       [hourlyTopic.spec.name, valueCodec(registry, hourlyTopic) as ValueCodec<unknown>],
+      [invoicesTopic.spec.name, valueCodec(registry, invoicesTopic) as ValueCodec<unknown>],
     ]),
   },
   background.signal,
@@ -162,6 +164,7 @@ const invoiceLoop = runInvoiceLoop(
       adjustmentMonths: config.BILLING_ADJUSTMENT_MONTHS,
       batchSize: config.BILLING_INVOICE_BATCH,
       clock,
+      publish: { topic: invoicesTopic.spec.name, duePeriodMs: config.BILLING_INVOICE_DUE_DAYS * 86_400_000 },
       gate: finalizeGate({
         admin,
         db: pool,
