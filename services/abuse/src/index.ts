@@ -6,3 +6,4 @@ export { initialState, type AbuseState, type HistoryEntry } from './core/state.t
 export type { AbuseEvent } from './core/events.ts';
 export type { AbuseEffect } from './core/effects.ts';
 export { decisionOf, noticeId } from './core/outputs.ts';
+export { explainText } from './core/explain.ts';
