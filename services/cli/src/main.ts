@@ -1,6 +1,8 @@
 /**
  * The operator CLI: `pnpm tally <command>`. Each command lives in its own file; add one by listing it here.
  */
+import { abuseClear } from './abuse-clear.ts';
+import { abuseExplain } from './abuse-explain.ts';
 import { billingVerify } from './billing-verify.ts';
 import type { Command } from './command.ts';
 import { dbMigrate } from './db-migrate.ts';
@@ -38,6 +40,8 @@ const commands: readonly Command[] = [
   tokensCreate,
   tokensList,
   tokensRevoke,
+  abuseExplain,
+  abuseClear,
 ];
 
 process.exitCode = await dispatch(commands, process.argv.slice(2), {
