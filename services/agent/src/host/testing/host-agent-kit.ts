@@ -3,6 +3,7 @@
  * metric has broker stamps), a collector of what the agent published, the agent started as a real process from a
  * YAML configuration, libvirt-style domain XML, and its metrics read over HTTP.
  */
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerSchemas, topics, typedTopic, valueCodec, type SchemaRegistry, type TopicSpec } from '@tally/kafka';
 import { trafficSample, type TrafficSample } from '@tally/records';
-import { startNodeChild, type ChildHandle } from '@tally/testing';
+import { boundedOutput, startNodeChild, type ChildHandle } from '@tally/testing';
 import type { Kafka } from 'kafkajs';
 import { stringify } from 'yaml';
 
@@ -125,24 +126,36 @@ export interface AgentProcess {
   readonly healthPort: number;
 }
 
-/** Starts `node services/agent/src/main.ts` in host mode with `config` written as its YAML file. */
+/**
+ * Starts `node services/agent/src/main.ts` in host mode with `config` written as its YAML file, or, given
+ * `executable`, the single executable with `--config <file>`.
+ */
 export async function startHostAgent(
   workDir: string,
   name: string,
   config: Record<string, unknown>,
+  executable?: string,
 ): Promise<AgentProcess> {
   const healthPort = await freePort();
   const file = join(workDir, `${name}.yaml`);
   await writeFile(file, stringify({ ...config, health: { host: '127.0.0.1', port: healthPort } }));
   // The environment overrides the file, and the test runner's has KAFKA_BROKERS: pass the file's on.
   const brokers = (config['kafka'] as { brokers?: string[] } | undefined)?.brokers;
-  const child = startNodeChild(agentMain, {
-    AGENT_MODE: 'host',
-    AGENT_CONFIG: file,
-    LOG_LEVEL: 'info',
-    ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers.join(',') }),
-  });
+  const env = { LOG_LEVEL: 'info', ...(brokers === undefined ? {} : { KAFKA_BROKERS: brokers.join(',') }) };
+  const child =
+    executable === undefined
+      ? startNodeChild(agentMain, { ...env, AGENT_MODE: 'host', AGENT_CONFIG: file })
+      : startChild(executable, ['--config', file], env);
   return { child, healthPort };
+}
+
+function startChild(command: string, args: readonly string[], env: NodeJS.ProcessEnv): ChildHandle {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = boundedOutput();
+  child.stdout.on('data', (chunk: Buffer) => output.append(chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => output.append(chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { process: child, exited, output: () => output.text() };
 }
 
 /** A metric's value (the sum over its label sets) from the agent's /metrics; undefined if absent or unreachable. */
