@@ -41,6 +41,8 @@ import {
 import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
 import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { abuseClear } from '../../cli/src/abuse-clear.ts';
+import { abuseExplain } from '../../cli/src/abuse-explain.ts';
 
 const endpoints = loadConfig(connectionEnv);
 const log = createLogger('abuse-test', 'warn');
@@ -308,6 +310,7 @@ const path = (d: AbuseDecision | undefined) => d?.history.map((h) => `${h.to}@${
 
 describe('abuse on the real broker', () => {
   let first: Published;
+  let firstDb: TestDatabase;
 
   it('suspends the miner, watches the heavy paying customer, chases the late payer and resumes it when paid', async () => {
     const db = await createTestDatabase(endpoints.DATABASE_URL);
@@ -346,6 +349,7 @@ describe('abuse on the real broker', () => {
 
     child.process.kill('SIGTERM');
     expect(await child.exited, child.output()).toBe(0);
+    firstDb = db;
   });
 
   it('a replay of every input from the start, into empty tables, publishes identical decisions', async () => {
@@ -360,6 +364,55 @@ describe('abuse on the real broker', () => {
     expect(ids(replay)).toEqual(ids(first));
     const acts = (p: Published) => p.actions.map((a) => JSON.stringify(a)).sort();
     expect(acts(replay)).toEqual(acts(first));
+    child.process.kill('SIGTERM');
+    expect(await child.exited, child.output()).toBe(0);
+  });
+
+  it('tally abuse explain shows the evidence; tally abuse clear resumes the miner once the open hour closes', async () => {
+    expect(firstDb).toBeDefined();
+    const cli = (command: typeof abuseExplain, argv: string[]) => {
+      let out = '';
+      let err = '';
+      const io = {
+        out: (t: string) => void (out += t),
+        err: (t: string) => void (err += t),
+        env: { ...process.env, DATABASE_URL: endpoints.DATABASE_URL, ABUSE_DB_SCHEMA: firstDb.schema },
+      };
+      return command.run(argv, io).then((code) => ({ code, out, err }));
+    };
+    const explained = await cli(abuseExplain, [MINER]);
+    expect(explained.code, explained.err).toBe(0);
+    expect(explained.out).toContain(`account ${MINER}: suspended since`);
+    expect(explained.out).toMatch(/watch -> suspended {2}mining on free credit: 3 hours near full vCPU/);
+    expect(explained.out).toContain('    cpuRatio = 0.99');
+
+    const cleared = await cli(abuseClear, [MINER, '--reason', 'a research project we sponsor', '--by', 'ops']);
+    expect(cleared.code, cleared.err).toBe(0);
+    // The same abuse (its group, its tables) comes back and reads on from its stored offsets; two more hours close.
+    const child = startAbuse(firstDb, 'first');
+    for (let hour = HOURS; hour < HOURS + 2; hour += 1) {
+      const u = usage(HEAVY, 'gpu', 'g1.large', hour, '100');
+      await send(inputs.usage, [{ key: usageKey(u.instanceId, u.hourStart), value: u }]);
+    }
+    const done = await eventually(
+      async () => {
+        const row = await firstDb.pool.query<{ status: string }>(
+          'SELECT status FROM abuse_states WHERE account_id = $1',
+          [MINER],
+        );
+        const outbox = await firstDb.pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox');
+        return row.rows[0]?.status === 'cleared' && outbox.rows[0]?.n === '0';
+      },
+      60_000,
+      300,
+    );
+    expect(done, child.output()).toBe(true);
+    const after = await published('first');
+    expect(after.decisions.get(MINER)?.status).toBe('cleared');
+    expect(after.decisions.get(MINER)?.reason).toBe('cleared by ops: a research project we sponsor');
+    expect(after.actions.filter((a) => a.accountId === MINER).map((a) => a.action)).toEqual(['suspend', 'resume']);
+    // Nothing decided before was decided again: each action once.
+    expect(after.actions.length).toBe(first.actions.length + 1);
     child.process.kill('SIGTERM');
     expect(await child.exited, child.output()).toBe(0);
   });
