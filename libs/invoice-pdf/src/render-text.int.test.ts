@@ -33,6 +33,17 @@ describe('invoice PDF text', () => {
     },
   );
 
+  it('prints names and addresses in Latin Extended, Greek and Cyrillic as written (embedded DejaVu Sans)', async () => {
+    const customer = {
+      ...sampleCustomer,
+      name: 'Przedsiębiorstwo Łódź / ООО Москва / Ελλάδα',
+      address: { ...sampleCustomer.address!, city: 'Kraków', country: 'PL' },
+    };
+    const text = await pdfText(await renderInvoicePdf(sampleInvoice('USD'), customer, sampleIssuer));
+    expect(text).toContain('Przedsiębiorstwo Łódź / ООО Москва / Ελλάδα');
+    expect(text).toContain('8001 Kraków');
+  });
+
   it('a long invoice spans pages, repeats the table header, and numbers its pages', async () => {
     const invoice = sampleInvoice('USD', 150);
     const text = await pdfText(await renderInvoicePdf(invoice, sampleCustomer, sampleIssuer));

@@ -1,27 +1,21 @@
 import PDFDocument from 'pdfkit';
+import { invoiceFonts } from './fonts.ts';
 import { pdfCustomer, pdfInvoice, type PdfCustomer, type PdfInvoice } from './invoice-input.ts';
 import { invoiceLayout, type InvoiceLayout } from './invoice-layout.ts';
 import { issuerSchema, type Issuer } from './issuer.ts';
 
 const MARGIN = 50;
-const FONT = 'Helvetica';
-const BOLD = 'Helvetica-Bold';
-const SIZE = 9.5;
+const FONT = 'Body';
+const BOLD = 'Body-Bold';
+const SIZE = 9;
 /** Columns of the lines table: description, quantity, amount (x and width, in points). */
-const COLUMNS = { description: [MARGIN, 300], quantity: [355, 90], amount: [450, 95] } as const;
+const COLUMNS = { description: [MARGIN, 290], quantity: [345, 95], amount: [445, 100] } as const;
 const FOOTER_SPACE = 30;
 
 /**
- * The standard PDF fonts cover Windows-1252 only; anything else would print as garbage. Such characters become '?'
- * (README: a Unicode font is the fix when customers' names need it).
- */
-function printable(text: string): string {
-  return text.replace(/[^\n\u0020-\u007e\u00a0-\u00ff\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u20ac]/gu, '?');
-}
-
-/**
- * Renders a finalized invoice as a PDF. Pure: no database, no clock, no file; the same invoice, account and issuer
- * give the same bytes (the document's dates and id come from the invoice's finalization time).
+ * Renders a finalized invoice as a PDF. Pure: no database, no clock, no file but the packaged font (fonts.ts); the same
+ * invoice, account and issuer give the same bytes (the document's dates and id come from the invoice's finalization
+ * time, the glyphs from the pinned font).
  *
  * @example
  * const pdf = await renderInvoicePdf(stored, account, issuerFromEnv());
@@ -44,6 +38,10 @@ export async function renderInvoicePdf(invoice: PdfInvoice, account: PdfCustomer
       ModDate: checked.finalizedAt,
     },
   });
+  const fonts = invoiceFonts();
+  // pdfkit takes a parsed fontkit font as well (it checks for `layout`); its types list only files and buffers.
+  doc.registerFont(FONT, fonts.regular as unknown as PDFKit.Mixins.PDFFontSource);
+  doc.registerFont(BOLD, fonts.bold as unknown as PDFKit.Mixins.PDFFontSource);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     doc.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -60,22 +58,21 @@ function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
   doc.font(BOLD).fontSize(20).text(layout.title, MARGIN, MARGIN);
   const top = doc.y + 10;
   doc.font(FONT).fontSize(SIZE);
-  doc.text(printable(layout.issuer.join('\n')), MARGIN, top, { width: width / 2 - 10 });
+  doc.text(layout.issuer.join('\n'), MARGIN, top, { width: width / 2 - 10 });
   const afterIssuer = doc.y;
   doc.font(BOLD).text('Bill to', MARGIN + width / 2, top, { width: width / 2 });
-  doc.font(FONT).text(printable(layout.customer.join('\n')), { width: width / 2 });
+  doc.font(FONT).text(layout.customer.join('\n'), { width: width / 2 });
   let y = Math.max(afterIssuer, doc.y) + 18;
   for (const [label, value] of layout.facts) {
     doc.font(BOLD).text(label, MARGIN, y, { width: 110 });
-    doc.font(FONT).text(printable(value), MARGIN + 115, y, { width: width - 115 });
+    doc.font(FONT).text(value, MARGIN + 115, y, { width: width - 115 });
     y = doc.y + 2;
   }
   y = tableHeader(doc, y + 14, layout.currency);
   const bottom = () => doc.page.height - MARGIN - FOOTER_SPACE;
   for (const row of layout.rows) {
-    const description = printable(row.description);
     const height = Math.max(
-      doc.heightOfString(description, { width: COLUMNS.description[1] }),
+      doc.heightOfString(row.description, { width: COLUMNS.description[1] }),
       doc.heightOfString(row.quantity, { width: COLUMNS.quantity[1] }),
     );
     if (y + height > bottom()) {
@@ -83,7 +80,7 @@ function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
       y = tableHeader(doc, MARGIN, layout.currency);
     }
     doc.font(FONT).fontSize(SIZE);
-    doc.text(description, COLUMNS.description[0], y, { width: COLUMNS.description[1] });
+    doc.text(row.description, COLUMNS.description[0], y, { width: COLUMNS.description[1] });
     doc.text(row.quantity, COLUMNS.quantity[0], y, { width: COLUMNS.quantity[1], align: 'right' });
     doc.text(row.amount, COLUMNS.amount[0], y, { width: COLUMNS.amount[1], align: 'right' });
     y += height + 4;
@@ -100,11 +97,11 @@ function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
   layout.totals.forEach(([label, amount], i) => {
     const last = i === layout.totals.length - 1;
     doc.font(last ? BOLD : FONT).fontSize(last ? SIZE + 1.5 : SIZE);
-    doc.text(printable(label), MARGIN, y, { width: COLUMNS.amount[0] - MARGIN - 10, align: 'right' });
+    doc.text(label, MARGIN, y, { width: COLUMNS.amount[0] - MARGIN - 10, align: 'right' });
     doc.text(amount, COLUMNS.amount[0], y, { width: COLUMNS.amount[1], align: 'right' });
     y = doc.y + 4;
   });
-  footers(doc, printable(layout.footer));
+  footers(doc, layout.footer);
 }
 
 function tableHeader(doc: PDFKit.PDFDocument, y: number, currency: string): number {
