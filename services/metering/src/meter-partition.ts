@@ -48,7 +48,8 @@ export async function meterPartition(
   options: MeterPartitionOptions,
 ): Promise<MeterPartitionResult> {
   await lockPartition(db, ref);
-  const held = await loadPending(db, ref);
+  const stored = await loadPending(db, ref);
+  const held = stored.held;
   const inventory = new InventoryTable(options.limits, held);
   const instanceIds = new Set<string>();
   for (const sample of samples) instanceIds.add(sample.instanceId);
@@ -77,6 +78,6 @@ export async function meterPartition(
     }),
   );
   const pending = inventory.pending.snapshot();
-  await savePending(db, ref, pending, held.length > 0);
+  await savePending(db, ref, stored, pending);
   return { ...result, written: written.length, pendingBefore: held.length, pending: pending.length };
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from '@tally/db';
 import { trafficSample } from '@tally/records';
+import { diffPending } from './pending-diff.ts';
 import type { HeldSample } from './pending-samples.ts';
 
 /** One traffic.samples partition as one metering group handles it. */
@@ -27,35 +28,53 @@ export async function lockPartition(db: Queryable, ref: PartitionRef): Promise<v
   );
 }
 
+/** A partition's waiting samples as loaded, oldest first, and the seq each is stored under. */
+export interface StoredPending {
+  readonly held: HeldSample[];
+  readonly seqs: Map<HeldSample, number>;
+}
+
 /** The samples of this partition waiting for the inventory, oldest first. */
-export async function loadPending(db: Queryable, ref: PartitionRef): Promise<HeldSample[]> {
-  const result = await db.query<{ sample: unknown; held_at: string }>(
-    `SELECT sample, held_at FROM metering_pending WHERE group_id = $1 AND topic = $2 AND partition = $3
+export async function loadPending(db: Queryable, ref: PartitionRef): Promise<StoredPending> {
+  const result = await db.query<{ seq: number; sample: unknown; held_at: string }>(
+    `SELECT seq, sample, held_at FROM metering_pending WHERE group_id = $1 AND topic = $2 AND partition = $3
      ORDER BY seq`,
     [ref.groupId, ref.topic, ref.partition],
   );
-  return result.rows.map((row) => ({ sample: trafficSample.parse(row.sample), heldAt: Number(row.held_at) }));
+  const seqs = new Map<HeldSample, number>();
+  for (const row of result.rows)
+    seqs.set({ sample: trafficSample.parse(row.sample), heldAt: Number(row.held_at) }, row.seq);
+  return { held: [...seqs.keys()], seqs };
 }
 
-/** Replaces the partition's pending samples with `held` (skipped when both old and new are empty). */
+/**
+ * Makes the partition's stored waiting samples equal `held`: deletes the rows that left and inserts the new
+ * ones (see `diffPending`), so a batch writes only what changed.
+ */
 export async function savePending(
   db: Queryable,
   ref: PartitionRef,
+  stored: StoredPending,
   held: readonly HeldSample[],
-  hadAny: boolean,
 ): Promise<void> {
   const key = [ref.groupId, ref.topic, ref.partition];
-  if (hadAny) await db.query('DELETE FROM metering_pending WHERE group_id = $1 AND topic = $2 AND partition = $3', key);
-  if (held.length === 0) return;
+  const { deleted, inserted } = diffPending(stored.seqs, held);
+  if (deleted.length > 0) {
+    await db.query(
+      'DELETE FROM metering_pending WHERE group_id = $1 AND topic = $2 AND partition = $3 AND seq = ANY($4::int[])',
+      [...key, deleted],
+    );
+  }
+  if (inserted.length === 0) return;
   await db.query(
     `INSERT INTO metering_pending (group_id, topic, partition, seq, sample, held_at)
      SELECT $1, $2, $3, h.seq, h.sample, h.held_at
      FROM unnest($4::int[], $5::jsonb[], $6::bigint[]) AS h(seq, sample, held_at)`,
     [
       ...key,
-      held.map((_, seq) => seq),
-      held.map((entry) => JSON.stringify(entry.sample)),
-      held.map((entry) => entry.heldAt),
+      inserted.map((row) => row.seq),
+      inserted.map((row) => JSON.stringify(row.entry.sample)),
+      inserted.map((row) => row.entry.heldAt),
     ],
   );
 }
