@@ -29,7 +29,15 @@ export const meteringEnv = connectionEnv.extend({
   METERING_PENDING_FLUSH_MS: z.coerce.number().int().positive().default(1_000),
   /** Shifts the clock, for replaying a period as if it were now; 0 in production. */
   METERING_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
-  METERING_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(1_048_576),
+  /**
+   * Most bytes of one partition per fetch, hence per commit. Larger batches coalesce: an instance-hour touched
+   * by several samples of a batch is loaded, written and published once per commit, not once per sample.
+   */
+  METERING_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(4_194_304),
+  /** At start, how long samples wait for the inventory consumer to read the inventory to its end. */
+  METERING_INVENTORY_WAIT_MS: z.coerce.number().int().nonnegative().default(60_000),
+  /** Outbox rows (usage.hourly values) sent per publisher transaction: fewer, larger round trips. */
+  METERING_OUTBOX_BATCH: z.coerce.number().int().positive().default(5_000),
   METERING_SESSION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   METERING_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
   DB_POOL_MAX: z.coerce.number().int().positive().default(6),

@@ -30,6 +30,7 @@ import { meteringEnv, retentionMs } from './config.ts';
 import { deadLettersOf } from './dead-letters.ts';
 import { inventoryConsumerSpec } from './inventory-consumer.ts';
 import type { MeterPartitionOptions } from './meter-partition.ts';
+import { waitForInventory } from './inventory-caught-up.ts';
 import { runPendingFlusher } from './pending-flusher.ts';
 import { trafficConsumerSpec } from './traffic-consumer.ts';
 
@@ -40,7 +41,11 @@ const clock = () => Date.now() + config.METERING_CLOCK_OFFSET_MS;
 
 // Signals may come while still starting: remember them and stop once everything is up.
 let stopRequested: { reason: string; code: number } | undefined;
-let stop = (reason: string, code: number): void => void (stopRequested ??= { reason, code });
+const starting = new AbortController();
+let stop = (reason: string, code: number): void => {
+  stopRequested ??= { reason, code };
+  starting.abort();
+};
 process.once('SIGTERM', () => stop('SIGTERM', 0));
 process.once('SIGINT', () => stop('SIGINT', 0));
 
@@ -87,6 +92,25 @@ const inventoryConsumer = await runConsumer(
   }),
   consumerDeps,
 );
+// Samples wait for the inventory as it stood at start: otherwise a large fleet's first minutes go through the
+// waiting room (see inventory-caught-up.ts).
+const inventoryAdmin = kafka.admin();
+try {
+  await inventoryAdmin.connect();
+  await waitForInventory({
+    db: pool,
+    groupId: config.METERING_INVENTORY_GROUP,
+    topic: instancesTopic.spec.name,
+    ends: await inventoryAdmin.fetchTopicOffsets(instancesTopic.spec.name),
+    timeoutMs: config.METERING_INVENTORY_WAIT_MS,
+    log,
+    signal: starting.signal,
+  });
+} catch (error) {
+  log.warn({ err: error }, 'could not learn the inventory end offsets; metering samples without waiting');
+} finally {
+  await inventoryAdmin.disconnect().catch(() => undefined);
+}
 const trafficConsumer = await runConsumer(
   trafficConsumerSpec({
     service: SERVICE,
@@ -113,6 +137,7 @@ const publisher = runOutboxPublisher(
     producer,
     log,
     registry: metrics.registry,
+    batchSize: config.METERING_OUTBOX_BATCH,
     codecs: new Map<string, ValueCodec<unknown>>([
       [usageTopic.spec.name, valueCodec(registry, usageTopic) as ValueCodec<unknown>],
       [lateTopic.spec.name, valueCodec(registry, lateTopic) as ValueCodec<unknown>],
