@@ -3,7 +3,11 @@
 // (a child process) produces the samples first; then one metering process (a child) consumes them from the
 // beginning. Throughput = samples / time from metering's first committed batch to its last; the outbox (the
 // usage.hourly values) is drained before the process is stopped, and that time is reported too. Peak memory is
-// the metering process's own maxRSS, which it logs on SIGTERM. The last line is a JSON object with the figures.
+// the metering process's own maxRSS, which it logs on SIGTERM. Then, with metering still running and caught up,
+// samples are produced at a fixed rate (BENCH_METERING_LATENCY_RATE per second, default 20,000, for
+// BENCH_METERING_LATENCY_SECONDS, default 15; 0 skips it) and `p99LatencyMs` is the 99th percentile of the time
+// from a sample's send to the first usage.hourly value that counts it (see metering/latency.ts).
+// BENCH_METERING_SIZES=1000,10000 picks the fleet sizes. The last line is a JSON object with the figures.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +20,7 @@ import { agentTopicEnv, createPipelineTopics, meteringTopicEnv } from '@tally/e2
 import { createKafka, createRegistry } from '@tally/kafka';
 import { createLogger } from '@tally/log';
 import { eventually, startNodeChild } from '@tally/testing';
+import { measureLatency, type LatencyFigures } from './metering/latency.ts';
 
 interface Size {
   readonly instances: number;
@@ -44,7 +49,12 @@ interface Figures {
   samplesPerSecond: number;
   outboxDrainedSeconds: number;
   peakRssMiB: number;
+  p99LatencyMs: number | null;
+  latency: LatencyFigures | undefined;
 }
+
+const LATENCY_RATE = Number(process.env['BENCH_METERING_LATENCY_RATE'] ?? 20_000);
+const LATENCY_SECONDS = Number(process.env['BENCH_METERING_LATENCY_SECONDS'] ?? 15);
 
 async function meterOnce(size: Size): Promise<Figures> {
   const env = loadConfig(connectionEnv);
@@ -118,6 +128,22 @@ async function meterOnce(size: Size): Promise<Figures> {
     const drainedAt = Date.now();
     if (!drained) throw new Error('outbox did not drain');
     const rows = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM usage_hourly');
+    let latency: LatencyFigures | undefined;
+    if (LATENCY_RATE > 0 && LATENCY_SECONDS > 0) {
+      const ids = await db.pool.query<{ instance_id: string }>('SELECT instance_id FROM inventory ORDER BY 1');
+      latency = await measureLatency({
+        kafka,
+        registry,
+        samplesTopic: specs.samples,
+        usageTopic: specs.usage,
+        instanceIds: ids.rows.map((row) => row.instance_id),
+        // A day after the throughput run's period: hours of their own.
+        fromHour: Date.parse('2025-01-02T00:00:00Z'),
+        samplesPerSecond: LATENCY_RATE,
+        seconds: LATENCY_SECONDS,
+        settleMs: 60_000,
+      });
+    }
     metering.process.kill('SIGTERM');
     if ((await metering.exited) !== 0) throw new Error(`metering did not stop cleanly:\n${metering.output()}`);
     const stopped = /"maxRssBytes":(\d+)/.exec(metering.output());
@@ -133,6 +159,8 @@ async function meterOnce(size: Size): Promise<Figures> {
       samplesPerSecond: Math.round((samples - firstCount) / meteredSeconds),
       outboxDrainedSeconds: round((drainedAt - firstAt) / 1000),
       peakRssMiB: stopped?.[1] === undefined ? Number.NaN : round(Number(stopped[1]) / 2 ** 20),
+      p99LatencyMs: latency?.p99LatencyMs ?? null,
+      latency,
     };
   } finally {
     await db.drop();
@@ -155,6 +183,13 @@ export async function run(): Promise<void> {
         `metered in ${figures.meteredSeconds} s = ${figures.samplesPerSecond} samples/s; outbox drained after ` +
         `${figures.outboxDrainedSeconds} s; peak RSS ${figures.peakRssMiB} MiB (produced in ${figures.producedSeconds} s)`,
     );
+    if (figures.latency !== undefined) {
+      const { rate, produced, unmatched, p50LatencyMs, p99LatencyMs } = figures.latency;
+      console.log(
+        `  at ${rate} samples/s (${produced} samples): latency p50 ${p50LatencyMs ?? '-'} ms, p99 ${p99LatencyMs ?? '-'} ms` +
+          (unmatched > 0 ? `, ${unmatched} never published within the wait` : ''),
+      );
+    }
   }
   console.log(JSON.stringify({ bench: 'metering', host: { cpus: (await import('node:os')).cpus().length }, results }));
 }
