@@ -15,13 +15,14 @@ const HOUR_MS = 3_600_000;
 const DEMO_GRACE_HOURS = 72;
 /** The roles `tally db migrate` grants by default; the demo's services log in as members of them. */
 const ROLE_PREFIX = 'tally';
-const LOGIN_ROLES: readonly ServiceRole[] = ['metering', 'billing', 'readonly'];
+const LOGIN_ROLES: readonly ServiceRole[] = ['metering', 'billing', 'abuse', 'readonly'];
 
 const entry = (service: string) => join(repoRoot, 'services', service, 'src', 'main.ts');
 
 interface DemoPorts {
   meteringMetrics: number;
   billingMetrics: number;
+  abuseMetrics: number;
 }
 
 /**
@@ -42,6 +43,7 @@ export async function runDemoPipeline(
   const ports: DemoPorts = {
     meteringMetrics: config.TALLY_DEMO_METRICS_PORT,
     billingMetrics: config.TALLY_DEMO_METRICS_PORT + 1,
+    abuseMetrics: config.TALLY_DEMO_METRICS_PORT + 2,
   };
   await migrate(endpoints.databaseUrl, schema, log, { rolePrefix: ROLE_PREFIX });
   const owner = createPool(endpoints.databaseUrl, { max: 1 });
@@ -102,6 +104,15 @@ export async function runDemoPipeline(
       BILLING_GRACE_HOURS: String(DEMO_GRACE_HOURS),
       // Finalize within seconds of catching up rather than the production minute.
       BILLING_FINALIZE_INTERVAL_MS: '5000',
+    },
+  });
+  supervisor.start({
+    name: 'abuse',
+    entry: entry('abuse'),
+    env: {
+      ...env,
+      DATABASE_URL: databaseUrl('abuse'),
+      ABUSE_METRICS_PORT: String(ports.abuseMetrics),
     },
   });
   supervisor.start({
@@ -203,7 +214,8 @@ function printWhereToLook(where: {
       '',
       'Tally is running: the first invoices are finalized.',
       `  invoices:  ${database} DB_SCHEMA=${schema} ./pnpm tally invoices export --period ${month} --format csv`,
-      `  metrics:   http://127.0.0.1:${ports.meteringMetrics}/metrics (metering), http://127.0.0.1:${ports.billingMetrics}/metrics (billing)`,
+      `  abuse:     ${database} ABUSE_DB_SCHEMA=${schema} ./pnpm tally abuse explain <account>; decisions on abuse.decisions.v1, actions on account.actions.v1`,
+      `  metrics:   http://127.0.0.1:${ports.meteringMetrics}/metrics (metering), http://127.0.0.1:${ports.billingMetrics}/metrics (billing), http://127.0.0.1:${ports.abuseMetrics}/metrics (abuse)`,
       `  logs:      ${logDir}/<service>.log`,
       '  Ctrl-C stops the services; ./pnpm stop stops Kafka, the registry and our PostgreSQL.',
       '',
