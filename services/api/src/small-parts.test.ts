@@ -3,7 +3,7 @@ import { bearerOf } from './auth.ts';
 import { interfaceWindows } from './instance-windows.ts';
 import { problem } from './problem.ts';
 import { decodeCursor, encodeCursor } from './usage-cursor.ts';
-import { skuItem, trimDecimal, usagePageSql } from './usage-query.ts';
+import { skuItem, skuRows, trimDecimal, usageSql } from './usage-query.ts';
 
 describe('usage cursor', () => {
   it('round-trips and refuses what it did not make', () => {
@@ -16,14 +16,14 @@ describe('usage cursor', () => {
 
 describe('usage query', () => {
   it('passes values as parameters, never in the SQL text', () => {
-    const sql = usagePageSql(
+    const sql = usageSql(
       {
         scope: 'account',
         id: "acct'; DROP TABLE x; --",
         from: new Date(0),
         to: new Date(1),
         bucket: 'day',
-        groupBy: 'sku',
+        groupBy: 'instance',
         timeZone: 'Europe/Zurich',
         limit: 10,
         after: { period: '2026-11-01T00:00:00.000Z', group: "g'" },
@@ -33,7 +33,7 @@ describe('usage query', () => {
     expect(sql.text).not.toContain('DROP');
     expect(sql.text).not.toContain('Zurich');
     expect(sql.values).toContain("acct'; DROP TABLE x; --");
-    expect(sql.values.at(-1)).toBe(11); // one more than the page, to know whether another follows
+    expect(sql.values.at(-1)).toBe(12); // the totals row and one more than the page, to know whether another follows
   });
 
   it('shows SKU quantities exactly', () => {
@@ -44,6 +44,29 @@ describe('usage query', () => {
     );
     expect(skuItem({ period, grp: 'egress.gb', unit: 'gb', base_units: '1234567890123' }).quantity).toBe(
       '1234.567890123',
+    );
+  });
+
+  it('turns type groups into the SKUs billing prices, summed per period, zeros left out', () => {
+    const period = new Date('2026-11-01T00:00:00Z');
+    const row = (grp: string, running: string, tx: string, rx: string) => ({
+      period,
+      grp,
+      is_total: false,
+      instance_hours: 1,
+      running_seconds: running,
+      rx_bytes: rx,
+      tx_bytes: tx,
+      rx_packets: '0',
+      tx_packets: '0',
+      cpu_seconds: '0',
+    });
+    expect(skuRows([row('s1', '3600', '5', '0'), row('m1', '30', '7', '0')]).map((r) => [r.grp, r.base_units])).toEqual(
+      [
+        ['compute.m1', '30'],
+        ['compute.s1', '3600'],
+        ['egress.gb', '12'],
+      ],
     );
   });
 

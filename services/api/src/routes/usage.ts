@@ -4,17 +4,9 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import { instant, pathId, problemResponses, timeZone } from '../schemas.ts';
-import { decodeCursor, encodeCursor } from '../usage-cursor.ts';
-import {
-  measureItem,
-  measuresOf,
-  skuItem,
-  usagePageSql,
-  usageTotalsSql,
-  type MeasureRow,
-  type SkuRow,
-  type UsageRequest,
-} from '../usage-query.ts';
+import { decodeCursor } from '../usage-cursor.ts';
+import { usagePage as pageOf } from '../usage-page.ts';
+import { usageSql, type MeasureRow, type UsageRequest } from '../usage-query.ts';
 
 const MAX_RANGE_MS = 400 * 86_400_000;
 
@@ -72,23 +64,8 @@ export function usageRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const page = async (request: Omit<UsageRequest, 'after'>, cursor: string | undefined) => {
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     if (cursor !== undefined && after === undefined) throw new HttpProblem(400, 'cursor: not a cursor of this API');
-    const full: UsageRequest = { ...request, after };
-    const [rows, totals] = await Promise.all([
-      deps.read.query<MeasureRow & SkuRow>(usagePageSql(full, deps.schemas.metering)),
-      deps.read.query<MeasureRow>(usageTotalsSql(full, deps.schemas.metering)),
-    ]);
-    const items = rows.rows
-      .slice(0, request.limit)
-      .map((row) => (request.groupBy === 'sku' ? skuItem(row) : measureItem(row)));
-    const last = items.at(-1);
-    return {
-      items,
-      nextCursor:
-        rows.rows.length > request.limit && last !== undefined
-          ? encodeCursor({ period: last.period, group: last.group })
-          : null,
-      totals: measuresOf(totals.rows[0]!),
-    };
+    const rows = await deps.read.query<MeasureRow>(usageSql({ ...request, after }, deps.schemas.metering));
+    return pageOf(rows.rows, request.groupBy, request.limit, after);
   };
 
   for (const scope of ['account', 'instance'] as const) {
