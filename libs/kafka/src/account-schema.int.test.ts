@@ -35,7 +35,7 @@ describe('accounts schema evolution', () => {
     const added = ['address', 'unsubscribed'];
     expect(evolved.fields.filter((f) => added.includes(f.name)).map((f) => f.default)).toEqual([null, false]);
     const before: AvroRecord = { ...evolved, fields: evolved.fields.filter((f) => !added.includes(f.name)) };
-    const avro = (schema: AvroRecord) => ({ type: SchemaType.AVRO, schema: JSON.stringify(schema) });
+    const avro = (schema: AvroRecord) => ({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }) as const;
     const { id: beforeId } = await registry.register(avro(before), { subject, compatibility: COMPATIBILITY.BACKWARD });
 
     // What `tally topics verify` sees on a registry that has not been given the evolved file yet.
