@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { connectionEnv, loadConfig } from '@tally/config';
 import { createPool, quoteIdentifier } from '@tally/db';
 import { freePortPair } from '@tally/infra';
-import { createKafka, createRegistry } from '@tally/kafka';
+import { applyTopics, createKafka, createRegistry, registerSchemas, topics, type TopicSpec } from '@tally/kafka';
 import { createLogger } from '@tally/log';
 import { eventually } from '@tally/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ import {
   createPipelineTopics,
   meteringTopicEnv,
   retryingUnknownTopic,
+  schemasDir,
 } from './src/index.ts';
 
 const endpoints = loadConfig(connectionEnv);
@@ -50,6 +51,14 @@ describe('./pnpm start', () => {
     runDir = await mkdtemp(join(tmpdir(), 'tally-demo-'));
     const pipeline = await retryingUnknownTopic(() => createPipelineTopics(kafka, registry, run));
     const billing = await createBillingTopics(kafka, registry, run, pipeline);
+    // Billing's invoices and abuse's outputs: this run's copies too.
+    const own = (spec: TopicSpec): TopicSpec => ({ ...spec, name: `test.${run}.${spec.name}` });
+    const invoices = own(topics.invoices);
+    const abuse = [own(topics.abuseDecisions), own(topics.accountActions), own(topics.emailNotifications)] as const;
+    const admin = kafka.admin();
+    await admin.connect();
+    await applyTopics(admin, [invoices, ...abuse]).finally(() => admin.disconnect());
+    await registerSchemas(registry, schemasDir, [invoices, ...abuse]);
     const metricsPort = await freePortPair(24_000 + Math.floor(Math.random() * 500) * 2);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -64,6 +73,16 @@ describe('./pnpm start', () => {
       ...billingTopicEnv(pipeline, billing, `metering-${run}`),
       ...agentTopicEnv(pipeline),
       PRICES_TOPIC: billing.prices.name,
+      BILLING_INVOICES_TOPIC: invoices.name,
+      ABUSE_GROUP: `abuse-${run}`,
+      ABUSE_ACCOUNTS_TOPIC: pipeline.accounts.name,
+      ABUSE_USAGE_TOPIC: pipeline.usage.name,
+      ABUSE_BILLING_HOURLY_TOPIC: billing.hourly.name,
+      ABUSE_PAYMENTS_TOPIC: billing.payments.name,
+      ABUSE_INVOICES_TOPIC: invoices.name,
+      ABUSE_DECISIONS_TOPIC: abuse[0].name,
+      ABUSE_ACTIONS_TOPIC: abuse[1].name,
+      ABUSE_NOTICES_TOPIC: abuse[2].name,
       METERING_GROUP: `metering-${run}`,
       METERING_INVENTORY_GROUP: `metering-inventory-${run}`,
       BILLING_GROUP: `billing-${run}`,
@@ -105,7 +124,10 @@ describe('./pnpm start', () => {
       const [, url, passFile, shownSchema, command] = line!;
       expect(new URL(url!).username).toBe('tally_readonly_login');
       expect(shownSchema).toBe(schema);
-      expect((await readFile(join(runDir, 'secrets', 'pgpass'), 'utf8')).split('\n').filter(Boolean)).toHaveLength(3);
+      const pgpass = await readFile(join(runDir, 'secrets', 'pgpass'), 'utf8');
+      for (const login of ['tally_metering_login', 'tally_billing_login', 'tally_readonly_login']) {
+        expect(pgpass).toMatch(new RegExp(`^\\*:\\*:\\*:${login}:[0-9a-f]{32}$`, 'm'));
+      }
       const csv = await new Promise<string>((resolve, reject) => {
         const child = spawn(process.execPath, [tally, ...command!.split(' ')], {
           env: { ...process.env, DATABASE_URL: url, PGPASSFILE: passFile, DB_SCHEMA: shownSchema },

@@ -27,7 +27,15 @@ import {
   type TestDatabase,
 } from '@tally/db';
 import { grantServiceAcls, runDir, startSecureBroker, type SecureBroker, type SecureBrokerUser } from '@tally/infra';
-import { createKafka, createRegistry, deadLetterTopicOf } from '@tally/kafka';
+import {
+  applyTopics,
+  createKafka,
+  createRegistry,
+  deadLetterTopicOf,
+  registerSchemas,
+  topics,
+  type TopicSpec,
+} from '@tally/kafka';
 import { createLogger } from '@tally/log';
 import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
 import { Kafka, logLevel } from 'kafkajs';
@@ -43,6 +51,7 @@ import {
   meteringTopicEnv,
   recordCount,
   retryingUnknownTopic,
+  schemasDir,
   type BillingTopics,
   type PipelineTopics,
 } from './src/index.ts';
@@ -89,6 +98,8 @@ let workDir: string;
 let db: TestDatabase;
 let pipeline: PipelineTopics;
 let billing: BillingTopics;
+// Billing publishes each finalized invoice (for abuse, drip, the API): a topic of this run's own.
+const invoicesTopic: TopicSpec = { ...topics.invoices, name: `test.${run}.invoices` };
 
 /** The environment of a deployed client of `principal`: TLS trusting the broker's CA, SCRAM with a password file. */
 async function kafkaEnv(principal: Principal): Promise<NodeJS.ProcessEnv> {
@@ -119,6 +130,7 @@ beforeAll(async () => {
   const kafkaAdmin = admin.admin();
   await kafkaAdmin.connect();
   try {
+    await applyTopics(kafkaAdmin, [invoicesTopic]);
     await grantServiceAcls(kafkaAdmin, {
       // The simulator stands in for the orchestrator and customer management too: it writes their topics.
       [principals.agent.name]: { writes: [pipeline.samples.name, pipeline.instances.name, pipeline.accounts.name] },
@@ -136,7 +148,7 @@ beforeAll(async () => {
         reads: [pipeline.usage.name, pipeline.accounts.name, billing.prices.name, billing.payments.name],
         // The finalizer waits until metering has metered traffic.samples up to its ends: it looks, never reads.
         describes: [pipeline.samples.name],
-        writes: [billing.hourly.name, ...billingDeadLetterTopics(pipeline, billing)],
+        writes: [billing.hourly.name, invoicesTopic.name, ...billingDeadLetterTopics(pipeline, billing)],
         groupPrefixes: [`billing-${run}`],
       },
       [principals.operator.name]: { writes: [billing.prices.name] },
@@ -144,6 +156,7 @@ beforeAll(async () => {
   } finally {
     await kafkaAdmin.disconnect();
   }
+  await registerSchemas(registry, schemasDir, [invoicesTopic]);
   db = await createTestDatabase(endpoints.DATABASE_URL);
   await migrate(endpoints.DATABASE_URL, db.schema, undefined, { rolePrefix });
   for (const service of ['metering', 'billing'] as const) {
@@ -270,6 +283,7 @@ describe('the pipeline on a SASL_SSL broker with ACLs', () => {
     const billed = start('billing', {
       ...(await kafkaEnv('billing')),
       ...billingTopicEnv(pipeline, billing, `metering-${run}`),
+      BILLING_INVOICES_TOPIC: invoicesTopic.name,
       DATABASE_URL: serviceDatabaseUrl('billing'),
       DB_SCHEMA: db.schema,
       BILLING_GROUP: `billing-${run}`,
@@ -295,8 +309,11 @@ describe('the pipeline on a SASL_SSL broker with ACLs', () => {
       expect(invoice.content, invoice.accountId).toEqual(want.invoice);
       expect(invoice.hash, invoice.accountId).toBe(want.hash);
     }
-    // Billing published its hourly charges over the same broker.
+    // Billing published its hourly charges and each finalized invoice over the same broker.
     expect(await recordCount(admin, billing.hourly.name)).toBeGreaterThan(0);
+    expect(
+      await eventually(async () => (await recordCount(admin, invoicesTopic.name)) === invoices.length, 30_000),
+    ).toBe(true);
 
     for (const child of [metering, billed]) {
       await eventually(() => Promise.resolve(/"msg":"(metering|billing) started"/.test(child.output())), 30_000);
