@@ -37,7 +37,9 @@ const SIZES: readonly Size[] = [
 ];
 
 const agentMain = fileURLToPath(new URL('../../services/agent/src/main.ts', import.meta.url));
-const meteringMain = fileURLToPath(new URL('../../services/metering/src/main.ts', import.meta.url));
+// BENCH_METERING_MAIN runs another metering entry (an older version checked out beside it) for an A/B comparison.
+const meteringMain =
+  process.env['BENCH_METERING_MAIN'] ?? fileURLToPath(new URL('../../services/metering/src/main.ts', import.meta.url));
 
 interface Figures {
   instances: number;
