@@ -1,30 +1,25 @@
 import { advanceTo, advanceWatermark, watermark, type Hour, type StreamProgress } from '@tally/fsm';
 import { inTransaction, type Pool, type PoolClient } from '@tally/db';
-import { enqueueOutbox } from '@tally/kafka';
 import type { Logger } from '@tally/log';
-import type { AbuseEffect } from '../core/effects.ts';
 import type { AbuseEvent } from '../core/events.ts';
 import { abuseMachine, wakeAt } from '../core/machine.ts';
-import { actionOf, decisionOf, noticeOf } from '../core/outputs.ts';
 import type { AbusePolicy } from '../core/policy.ts';
 import { initialState, type AbuseState } from '../core/state.ts';
 import { abuseTimeline } from '../core/timeline.ts';
+import { effectRows, enqueueRows, type OutboxRow, type OutputTopics } from './effect-rows.ts';
 import { deleteFacts, loadFacts, type StoredFact } from './fact-store.ts';
 import {
   accountsToDecide,
-  loadAccount,
+  loadAccounts,
   loadClearances,
   loadClocked,
   loadWatermark,
   saveClocked,
   saveWatermark,
+  type SavedState,
 } from './state-store.ts';
 
-export interface OutputTopics {
-  readonly decisions: string;
-  readonly actions: string;
-  readonly notices: string;
-}
+export type { OutputTopics } from './effect-rows.ts';
 
 export interface DeciderOptions {
   readonly pool: Pool;
@@ -62,89 +57,88 @@ export async function decidePass(options: DeciderOptions): Promise<PassOutcome> 
   });
   if (mark === undefined) return { mark, accounts: 0, effects: 0 };
   const accounts = await accountsToDecide(pool, mark);
-  const machine = abuseMachine(policy);
-  const timeline = abuseTimeline(policy);
   let effects = 0;
   for (let i = 0; i < accounts.length; i += options.batchSize) {
     const chunk = accounts.slice(i, i + options.batchSize);
     effects += await inTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [options.lockKey]);
-      let count = 0;
-      for (const accountId of chunk) {
-        count += await decideAccount(client, accountId, mark, { machine, timeline, options });
-      }
-      return count;
+      return decideChunk(client, chunk, mark, options);
     });
   }
   if (accounts.length > 0) log.debug({ mark, accounts: accounts.length, effects }, 'abuse decided');
   return { mark, accounts: accounts.length, effects };
 }
 
-interface Tools {
-  machine: ReturnType<typeof abuseMachine>;
-  timeline: ReturnType<typeof abuseTimeline>;
-  options: DeciderOptions;
-}
-
-async function decideAccount(client: PoolClient, accountId: string, mark: Hour, tools: Tools): Promise<number> {
-  const { options } = tools;
-  const stored = await loadClocked(client, accountId);
-  const record = await loadAccount(client, accountId);
-  const start = stored ?? { state: initialState(accountId), openHour: undefined };
-  const state: AbuseState = {
-    ...start.state,
-    account:
-      record === undefined
-        ? start.state.account
-        : { plan: record.plan, freeCredit: record.freeCredit, createdAt: record.createdAt },
-  };
-  const facts = await loadFacts(client, accountId, mark);
-  // Measurements of an hour already closed are not judged again (its decision is final); payments, invoices and a
-  // person's decisions are never late: they apply in the first open hour.
-  const open = start.openHour;
-  const stale = (fact: StoredFact) =>
-    open !== undefined && fact.event.hour < open && (fact.event.kind === 'usage' || fact.event.kind === 'charge');
-  const live = facts.filter((fact) => !stale(fact));
-  const clearances = await loadClearances(client, accountId, open, mark);
-  const events: AbuseEvent[] = [...live.map((fact) => fact.event), ...clearances];
-  const result = advanceTo(tools.machine, tools.timeline, { state, openHour: open }, events, mark);
-  const pending = new Set(result.pending);
-  await deleteFacts(
-    client,
-    accountId,
-    facts.filter((fact) => !pending.has(fact.event)),
-  );
-  // A timer never fires in a closed hour (advanceTo): store it no earlier than the open hour, or the account would be
-  // picked again by every pass with nothing to do.
-  const wake = wakeAt(options.policy, result.clocked.state);
-  const openHour = result.clocked.openHour;
-  await saveClocked(client, result.clocked, wake === undefined ? undefined : Math.max(wake, openHour ?? wake));
-  await enqueueEffects(client, result.clocked.state, record?.email, result.effects, options);
-  return result.effects.length;
-}
-
-async function enqueueEffects(
+/**
+ * A batch of accounts in a few set-based statements: load states, records, facts and clearances; run each account's
+ * machine (pure); store states, delete applied facts, enqueue effects. Returns the number of effects.
+ */
+async function decideChunk(
   client: PoolClient,
-  state: AbuseState,
-  recipient: string | undefined,
-  effects: readonly AbuseEffect[],
+  accountIds: readonly string[],
+  mark: Hour,
   options: DeciderOptions,
-): Promise<void> {
-  const { outputs, log } = options;
-  // Actions and notices first, in the order decided; the decision once per account and pass (full, versioned).
-  for (const effect of effects) {
-    if (effect.kind === 'action') {
-      await enqueueOutbox(client, outputs.actions, state.accountId, actionOf(state.accountId, effect));
-    } else if (effect.kind === 'notice') {
-      if (recipient === undefined) {
-        log.warn({ accountId: state.accountId, template: effect.template }, 'notice not sent: account record unknown');
-        continue;
-      }
-      const notice = noticeOf(state.accountId, recipient, effect);
-      await enqueueOutbox(client, outputs.notices, notice.messageId, notice);
+): Promise<number> {
+  const { policy, log } = options;
+  const machine = abuseMachine(policy);
+  const timeline = abuseTimeline(policy);
+  const clocked = await loadClocked(client, accountIds);
+  const records = await loadAccounts(client, accountIds);
+  const facts = groupBy(await loadFacts(client, accountIds, mark), (fact) => fact.accountId);
+  const clearances = groupBy(await loadClearances(client, accountIds, mark), (c) => c.accountId);
+
+  const saved: SavedState[] = [];
+  const applied: StoredFact[] = [];
+  const rows: OutboxRow[] = [];
+  let count = 0;
+  for (const accountId of accountIds) {
+    const start = clocked.get(accountId) ?? { state: initialState(accountId), openHour: undefined };
+    const record = records.get(accountId);
+    const state: AbuseState = {
+      ...start.state,
+      account:
+        record === undefined
+          ? start.state.account
+          : { plan: record.plan, freeCredit: record.freeCredit, createdAt: record.createdAt },
+    };
+    const open = start.openHour;
+    const own = facts.get(accountId) ?? [];
+    // Measurements of an hour already closed are not judged again (its decision is final); payments, invoices and a
+    // person's decisions are never late: they apply in the first open hour.
+    const stale = (fact: StoredFact) =>
+      open !== undefined && fact.event.hour < open && (fact.event.kind === 'usage' || fact.event.kind === 'charge');
+    const events: AbuseEvent[] = [
+      ...own.filter((fact) => !stale(fact)).map((fact) => fact.event),
+      ...(clearances.get(accountId) ?? []).map((c) => c.event),
+    ];
+    const result = advanceTo(machine, timeline, { state, openHour: open }, events, mark);
+    const pending = new Set(result.pending);
+    applied.push(...own.filter((fact) => !pending.has(fact.event)));
+    // A timer never fires in a closed hour (advanceTo): store it no earlier than the open hour, or the account would
+    // be picked by every pass with nothing to do.
+    const wake = wakeAt(policy, result.clocked.state);
+    const openHour = result.clocked.openHour;
+    saved.push({ clocked: result.clocked, wake: wake === undefined ? undefined : Math.max(wake, openHour ?? wake) });
+    const out = effectRows(result.clocked.state, record?.email, result.effects, options.outputs);
+    rows.push(...out.rows);
+    for (const template of out.unaddressed) {
+      log.warn({ accountId, template }, 'notice not sent: account record unknown');
     }
+    count += result.effects.length;
   }
-  if (effects.some((effect) => effect.kind === 'decision')) {
-    await enqueueOutbox(client, outputs.decisions, state.accountId, decisionOf(state));
+  await deleteFacts(client, applied);
+  await saveClocked(client, saved);
+  await enqueueRows(client, rows);
+  return count;
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = groups.get(key);
+    if (list === undefined) groups.set(key, [item]);
+    else list.push(item);
   }
+  return groups;
 }

@@ -62,27 +62,30 @@ export async function recordProgress(
 }
 
 export interface StoredFact {
+  readonly accountId: string;
   readonly event: AbuseEvent;
   readonly version: number;
 }
 
-/** An account's facts of hours before `mark`, for the decider. */
-export async function loadFacts(db: Queryable, accountId: string, mark: number): Promise<StoredFact[]> {
-  const result = await db.query<{ event: AbuseEvent; version: string }>(
-    'SELECT event, version FROM abuse_events WHERE account_id = $1 AND hour < $2',
-    [accountId, mark],
+/** The facts of hours before `mark` of `accountIds`, for the decider: one query for a batch of accounts. */
+export async function loadFacts(db: Queryable, accountIds: readonly string[], mark: number): Promise<StoredFact[]> {
+  const result = await db.query<{ account_id: string; event: AbuseEvent; version: string }>(
+    'SELECT account_id, event, version FROM abuse_events WHERE account_id = ANY($1::text[]) AND hour < $2',
+    [accountIds, mark],
   );
-  return result.rows.map((row) => ({ event: row.event, version: Number(row.version) }));
+  return result.rows.map((row) => ({ accountId: row.account_id, event: row.event, version: Number(row.version) }));
 }
 
 /** Deletes applied facts, each only at the version applied: a newer version stored meanwhile stays. */
-export async function deleteFacts(db: Queryable, accountId: string, facts: readonly StoredFact[]): Promise<void> {
+export async function deleteFacts(db: Queryable, facts: readonly StoredFact[]): Promise<void> {
   if (facts.length === 0) return;
   await db.query(
-    `DELETE FROM abuse_events e USING unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS f(kind, identity, hour, version)
-     WHERE e.account_id = $1 AND e.kind = f.kind AND e.identity = f.identity AND e.hour = f.hour AND e.version = f.version`,
+    `DELETE FROM abuse_events e
+     USING unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS f(account_id, kind, identity, hour, version)
+     WHERE e.account_id = f.account_id AND e.kind = f.kind AND e.identity = f.identity AND e.hour = f.hour
+       AND e.version = f.version`,
     [
-      accountId,
+      facts.map((f) => f.accountId),
       facts.map((f) => f.event.kind),
       facts.map((f) => identityOf(f.event)),
       facts.map((f) => f.event.hour),
