@@ -1,5 +1,4 @@
 import rateLimit from '@fastify/rate-limit';
-import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -12,8 +11,10 @@ import {
 } from 'fastify-type-provider-zod';
 import { createHash } from 'node:crypto';
 import { authenticate, bearerOf } from './auth.ts';
+import { registerConsole } from './console-static.ts';
 import type { ApiDeps } from './deps.ts';
 import { HttpProblem, PROBLEM_TYPE, problem } from './problem.ts';
+import { abuseRoutes } from './routes/abuse.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { instanceHourRoutes } from './routes/instance-hour.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
@@ -147,11 +148,12 @@ export async function buildApp(deps: ApiDeps): Promise<{ app: FastifyInstance; r
     invoiceRoutes(v1, deps);
     opsRoutes(v1, deps);
     tokenRoutes(v1, deps);
+    abuseRoutes(v1, deps);
     done();
   });
 
   if (deps.consoleDir !== undefined) {
-    await app.register(fastifyStatic, { root: deps.consoleDir, prefix: '/', wildcard: false });
+    await registerConsole(app, deps.consoleDir);
   }
   return { app, routes };
 }

@@ -3,5 +3,6 @@
 export { apiEnv, type ApiConfig } from './config.ts';
 export { startApi, type RunningApi } from './start.ts';
 export { buildApp, type RouteInfo } from './app.ts';
+export { CONSOLE_DIR } from './console-static.ts';
 export type { ApiDeps } from './deps.ts';
 export type { OpsSource } from './ops-source.ts';
