@@ -33,12 +33,8 @@ export type DripEvent =
 
 export type FactEvent = Exclude<DripEvent, { kind: 'tick' }>;
 
-/**
- * An account record as a drip event. `unsubscribed` is read when the record has it (a newer account schema adds
- * it with default false); a record without it is subscribed.
- */
+/** An account record as a drip event (a record written before `unsubscribed` existed decodes with it false). */
 export function accountEvent(account: Account): FactEvent {
-  const unsubscribed = (account as Account & { unsubscribed?: unknown }).unsubscribed === true;
   return {
     kind: 'account',
     accountId: account.accountId,
@@ -47,7 +43,7 @@ export function accountEvent(account: Account): FactEvent {
     email: account.email,
     freeCredit: account.freeCredit,
     currency: account.currency,
-    unsubscribed,
+    unsubscribed: account.unsubscribed,
   };
 }
 

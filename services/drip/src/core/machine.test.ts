@@ -1,9 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runMachine } from '@tally/fsm';
 import { describe, expect, it } from 'vitest';
+import { dripMachine } from './machine.ts';
+import { initialState } from './state.ts';
 import { loadPolicy } from './policy.ts';
-import { charge, funnel, H0, HOUR, instance, payment, signup, T0, templates } from './test-events.ts';
+import { charge, funnel, H0, HOUR, instance, payment, policy, signup, T0, templates } from './test-events.ts';
 
 describe('drip funnel', () => {
   it('sends getting-started when no instance ran 24 h after signup, at the hour that passes the 24 h', () => {
@@ -59,6 +62,25 @@ describe('drip funnel', () => {
       H0 + 5,
     );
     expect(templates(run.effects)).toEqual(['credit-used.50']);
+  });
+
+  it('counts the larger of two values of one version, whichever arrives first', () => {
+    // The machine itself, without the timeline's canonical order: the arrival order is the one given here.
+    const close = { kind: 'tick', hour: H0 + 4 } as const;
+    const one = runMachine(dripMachine(policy), initialState('a-1'), [
+      signup(),
+      charge(H0 + 1, '60.00'),
+      charge(H0 + 1, '10.00'),
+      close,
+    ]);
+    const other = runMachine(dripMachine(policy), initialState('a-1'), [
+      signup(),
+      charge(H0 + 1, '10.00'),
+      charge(H0 + 1, '60.00'),
+      close,
+    ]);
+    expect(templates(one.effects)).toEqual(['credit-used.50']);
+    expect(other).toEqual(one);
   });
 
   it('thanks a converted account once and stops the funnel', () => {

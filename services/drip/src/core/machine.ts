@@ -1,4 +1,5 @@
 import { stay, type Machine } from '@tally/fsm';
+import { decimal } from '@tally/money';
 import { P, match } from 'ts-pattern';
 import { closeHour, type DripEffect } from './decide.ts';
 import type { DripEvent } from './events.ts';
@@ -52,8 +53,14 @@ function withCharge(state: DripState, charge: Extract<DripEvent, { kind: 'billin
   if (state.stopped) return { ...state, lastUsageAt };
   const key = String(charge.hourStart);
   const known = state.charges[key];
-  // Billing rewrites an hour with a higher version (late usage): the newest value of each hour counts, once.
-  if (known !== undefined && known.version >= charge.version) return { ...state, lastUsageAt };
+  // Billing rewrites an hour with a higher version (late usage): the newest value of each hour counts, once. Two
+  // values of one version should not exist; if they do, the larger counts, whichever came first.
+  if (
+    known !== undefined &&
+    (known.version > charge.version ||
+      (known.version === charge.version && decimal(known.total).gte(decimal(charge.hourTotal))))
+  )
+    return { ...state, lastUsageAt };
   return {
     ...state,
     lastUsageAt,

@@ -1,0 +1,283 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { connectionEnv, loadConfig } from '@tally/config';
+import { createTestDatabase, type TestDatabase } from '@tally/db';
+import { hourOf } from '@tally/fsm';
+import {
+  applyTopics,
+  createIdempotentProducer,
+  createKafka,
+  createRegistry,
+  deadLetterTopicOf,
+  readToEnd,
+  registerSchemas,
+  topics,
+  typedTopic,
+  valueCodec,
+  type TopicSpec,
+  type TypedTopic,
+} from '@tally/kafka';
+import { createLogger } from '@tally/log';
+import {
+  account,
+  billingHourly,
+  emailNotification,
+  instance,
+  payment,
+  type Account,
+  type BillingHourly,
+  type EmailNotification,
+  type Instance,
+  type Payment,
+} from '@tally/records';
+import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The drip process on the real broker and database: four input topics with a few accounts over two days of
+ * billing hours; every mail is decided once, and a replay of the groups from the start sends nothing again.
+ */
+
+const endpoints = loadConfig(connectionEnv);
+const log = createLogger('drip-test', 'warn');
+const kafka = createKafka('drip-test', endpoints.KAFKA_BROKERS, log);
+const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
+const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
+const mainEntry = fileURLToPath(new URL('./main.ts', import.meta.url));
+const run = `dr${randomBytes(4).toString('hex')}`;
+const prefix = `${run}-drip`;
+
+const fresh = <T>(topic: TypedTopic<T>, name: string): TypedTopic<T> => ({
+  ...topic,
+  spec: { ...topic.spec, name: `test.${run}.${name}`, partitions: 2 },
+});
+const accountsTopic = fresh(typedTopic(topics.accounts, account), 'accounts');
+const instancesTopic = fresh(typedTopic(topics.instances, instance), 'instances');
+const paymentsTopic = fresh(typedTopic(topics.payments, payment), 'payments');
+const billingTopic = fresh(typedTopic(topics.billingHourly, billingHourly), 'billing');
+const mailTopic = fresh(typedTopic(topics.emailNotifications, emailNotification), 'email');
+const inputs = [accountsTopic, instancesTopic, paymentsTopic, billingTopic];
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 9, 5, 8, 0);
+const H0 = hourOf(T0);
+const id = (name: string) => `${run}-${name}`;
+
+function signup(name: string, overrides: Partial<Account> = {}): Account {
+  return {
+    accountId: id(name),
+    name: name.toUpperCase(),
+    email: `${name}@example.com`,
+    plan: 'trial',
+    freeCredit: '100.00',
+    currency: 'EUR',
+    timeZone: 'UTC',
+    createdAt: T0 + 5 * 60_000,
+    address: null,
+    unsubscribed: false,
+    ...overrides,
+  };
+}
+function vm(owner: string, at: number): Instance {
+  return {
+    instanceId: id(`${owner}-vm`),
+    accountId: id(owner),
+    instanceType: 'c1.small',
+    zone: 'z1',
+    state: 'running',
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+function hourly(owner: string, hour: number, total: string): BillingHourly {
+  return {
+    accountId: id(owner),
+    hourStart: hour * HOUR,
+    currency: 'EUR',
+    lines: [{ sku: 'cpu', quantity: '1', amount: total }],
+    hourTotal: total,
+    monthToDate: total,
+    version: 1,
+  };
+}
+const hours = (owner: string, from: number, to: number, total: string) =>
+  Array.from({ length: to - from + 1 }, (_, i) => hourly(owner, H0 + from + i, total));
+
+/** ann waits 30 h for her first VM; bob burns his credit at 3 EUR an hour; cy adds a card; dee unsubscribed. */
+const expected = [
+  'ann.getting-started.signup',
+  'ann.welcome.first-instance',
+  'bob.welcome.first-instance',
+  'bob.credit-used.50',
+  'bob.credit-used.80',
+  'bob.credit-used.100',
+  'bob.add-payment-method.credit-gone',
+  'cy.welcome.first-instance',
+  'cy.thanks.converted',
+].map((mail) => `drip.${run}-${mail}`);
+
+let db: TestDatabase;
+let producer: ReturnType<typeof createIdempotentProducer>;
+let child: ChildHandle | undefined;
+
+async function send<T>(topic: TypedTopic<T>, key: (value: T) => string, values: readonly T[]): Promise<void> {
+  const codec = valueCodec(registry, topic);
+  await producer.send({
+    topic: topic.spec.name,
+    acks: -1,
+    messages: await Promise.all(values.map(async (value) => ({ key: key(value), value: await codec.encode(value) }))),
+  });
+}
+
+function startDrip(): ChildHandle {
+  return startNodeChild(mainEntry, {
+    DB_SCHEMA: db.schema,
+    DRIP_GROUP_PREFIX: prefix,
+    DRIP_ACCOUNTS_TOPIC: accountsTopic.spec.name,
+    DRIP_INSTANCES_TOPIC: instancesTopic.spec.name,
+    DRIP_PAYMENTS_TOPIC: paymentsTopic.spec.name,
+    DRIP_BILLING_TOPIC: billingTopic.spec.name,
+    DRIP_NOTIFICATIONS_TOPIC: mailTopic.spec.name,
+    DRIP_DECIDE_INTERVAL_MS: '200',
+    DRIP_SESSION_TIMEOUT_MS: '6000',
+    DRIP_METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+  });
+}
+
+async function stopDrip(): Promise<void> {
+  if (child === undefined) return;
+  child.process.kill('SIGTERM');
+  expect(await child.exited).toBe(0);
+  child = undefined;
+}
+
+async function mails(): Promise<EmailNotification[]> {
+  const codec = valueCodec(registry, mailTopic);
+  const records = await readToEnd(kafka, mailTopic.spec.name);
+  return Promise.all(records.map(({ message }) => codec.decode(message.value)));
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 75_000): Promise<void> {
+  if (!(await eventually(check, timeoutMs, 500)))
+    throw new Error(`timed out waiting for ${what}\n${child?.output().slice(-5_000) ?? ''}`);
+}
+
+/** Every input group has stored offsets at its topic's end, and the outbox is empty. */
+async function settled(): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const [topic, group] of inputs.map(
+      (t, i) => [t.spec.name, `${prefix}-${['accounts', 'instances', 'payments', 'billing'][i]}`] as const,
+    )) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const stored = await db.pool.query<{ partition: number; next_offset: string }>(
+        'SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2',
+        [group, topic],
+      );
+      const next = new Map(stored.rows.map((row) => [row.partition, BigInt(row.next_offset)]));
+      if (ends.some((end) => BigInt(end.high) > BigInt(end.low) && (next.get(end.partition) ?? -1n) < BigInt(end.high)))
+        return false;
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const outbox = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
+  return outbox.rows[0]!.n === 0;
+}
+
+const watermarkNow = async () =>
+  Number((await db.pool.query<{ watermark: string }>('SELECT watermark FROM drip_watermark')).rows[0]?.watermark ?? -1);
+
+beforeAll(async () => {
+  db = await createTestDatabase(endpoints.DATABASE_URL);
+  const specs: TopicSpec[] = [...inputs, mailTopic].map((topic) => topic.spec);
+  const admin = kafka.admin();
+  await admin.connect();
+  await applyTopics(admin, [
+    ...specs,
+    ...specs.map((spec) => ({
+      name: deadLetterTopicOf(spec.name),
+      partitions: 1,
+      cleanupPolicy: 'delete' as const,
+      key: 'original key',
+    })),
+  ]);
+  await admin.disconnect();
+  await registerSchemas(registry, schemasDir, specs);
+  producer = createIdempotentProducer(kafka);
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await stopDrip();
+  await producer?.disconnect();
+  await db?.drop();
+});
+
+describe('drip', () => {
+  it('decides each mail once, on the watermark of billing hours', async () => {
+    await send(accountsTopic, (a) => a.accountId, [
+      signup('ann'),
+      signup('bob'),
+      signup('cy'),
+      signup('dee', { unsubscribed: true }),
+    ]);
+    await send(instancesTopic, (i) => i.instanceId, [
+      vm('ann', T0 + 30 * HOUR),
+      vm('bob', T0 + HOUR),
+      vm('cy', T0 + 2 * HOUR),
+      vm('dee', T0 + 3 * HOUR),
+    ]);
+    await send(paymentsTopic, (p: Payment) => p.accountId, [
+      {
+        paymentId: id('p1'),
+        accountId: id('cy'),
+        kind: 'payment_method_added',
+        invoiceNumber: null,
+        amount: null,
+        at: T0 + 5 * HOUR,
+      },
+    ]);
+    child = startDrip();
+    // Billing's hours arrive as billing completes them: bob 3 EUR an hour, cy and dee a little.
+    await send(billingTopic, (b) => b.accountId, [...hours('cy', 2, 10, '1.00'), ...hours('dee', 3, 20, '50.00')]);
+    await send(billingTopic, (b) => b.accountId, hours('bob', 1, 44, '3.00'));
+
+    // Hours below 44 - 2 (the policy's lateness) are closed.
+    await until('the watermark at hour 42', async () => (await watermarkNow()) === H0 + 42);
+    await until('the decisions sent', settled);
+    const sent = await mails();
+    expect(sent.map((mail) => mail.messageId).sort()).toEqual([...expected].sort());
+    const bob50 = sent.find((mail) => mail.messageId.endsWith('bob.credit-used.50'))!;
+    expect(bob50).toMatchObject({
+      template: 'credit-used',
+      recipient: 'bob@example.com',
+      variables: { name: 'BOB', percent: '50', used: '51.00', credit: '100.00', currency: 'EUR' },
+    });
+    const buffered = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM drip_events WHERE hour < $1', [
+      H0 + 42,
+    ]);
+    expect(buffered.rows[0]!.n).toBe(0);
+  });
+
+  it('sends nothing again when its groups are replayed from the start', async () => {
+    await stopDrip();
+    // What `tally replay` does for a consumer whose state absorbs its input: rewind the stored offsets.
+    const rewound = await db.pool.query('DELETE FROM consumer_offsets WHERE group_id LIKE $1', [`${prefix}-%`]);
+    expect(rewound.rowCount).toBeGreaterThan(0);
+    child = startDrip();
+    // Billing moves on meanwhile, so the re-read records (late now) are applied in the next open hours.
+    await send(billingTopic, (b) => b.accountId, hours('bob', 45, 48, '3.00'));
+    await until('the watermark at hour 46', async () => (await watermarkNow()) === H0 + 46);
+    await until('the replayed records applied', async () => {
+      const left = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM drip_events WHERE hour < $1', [
+        H0 + 46,
+      ]);
+      return left.rows[0]!.n === 0 && (await settled());
+    });
+    const sent = await mails();
+    expect(sent.map((mail) => mail.messageId).sort()).toEqual([...expected].sort());
+  });
+});
