@@ -31,7 +31,6 @@ export const pdfInvoice = z.object({
     periodEnd: z.number().int(),
     lines: z.array(pdfInvoiceLine),
     subtotal: minorAmount,
-    creditApplied: minorAmount,
     total: minorAmount,
   }),
 });

@@ -3,6 +3,7 @@
  * description and amount, and the total, in currencies with 0, 2 and 3 decimals, and over several pages.
  * Integration project because it runs a system program (.ci/system-tools installs it); without it, it fails.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderInvoicePdf } from './render.ts';
 import { expectInvoiceText } from './testing/invoice-text-check.ts';
@@ -57,5 +58,52 @@ describe('invoice PDF text', () => {
     // The total sits on the last page only.
     expect(split.filter((page) => page.includes('Total due (USD)'))).toHaveLength(1);
     expect(split.at(-1)).toContain('Total due (USD)');
+  });
+});
+
+describe('invoice PDF text, any invoice', () => {
+  it('reads back every line and the total exactly, whatever the currency, amounts, SKUs and length', async () => {
+    const digitsOf = { JPY: 0, USD: 2, KWD: 3 } as const;
+    const decimal = (minor: bigint, digits: number): string => {
+      const text = (minor < 0n ? -minor : minor).toString().padStart(digits + 1, '0');
+      const shown = digits === 0 ? text : `${text.slice(0, -digits)}.${text.slice(-digits)}`;
+      return minor < 0n ? `-${shown}` : shown;
+    };
+    const line = fc.record({
+      kind: fc.constantFrom('usage' as const, 'adjustment' as const),
+      sku: fc.stringMatching(/^[a-z][a-z0-9.]{0,24}$/),
+      // Up to 30 integer digits (the bound of a decimal on the wire): wider than the column, set smaller.
+      minor: fc.oneof(
+        fc.bigInt({ min: -(10n ** 9n), max: 10n ** 9n }),
+        fc.bigInt({ min: -(10n ** 32n), max: 10n ** 32n }),
+      ),
+      quantity: fc.stringMatching(/^\d{1,6}(\.\d{1,30})?$/),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('JPY' as const, 'USD' as const, 'KWD' as const),
+        fc.array(line, { minLength: 1, maxLength: 90 }),
+        async (currency, drawn) => {
+          const digits = digitsOf[currency];
+          const lines = drawn.map((l) => ({
+            kind: l.kind,
+            sku: l.sku,
+            unit: 'hour' as const,
+            adjustsMonth: l.kind === 'adjustment' ? '2026-08' : null,
+            quantity: l.quantity,
+            roundedAmount: decimal(l.minor, digits),
+          }));
+          const sum = drawn.reduce((acc, l) => acc + l.minor, 0n);
+          const base = sampleInvoice(currency);
+          const invoice = {
+            ...base,
+            content: { ...base.content, lines, subtotal: decimal(sum, digits), total: decimal(sum, digits) },
+          };
+          const text = await pdfText(await renderInvoicePdf(invoice, sampleCustomer, sampleIssuer));
+          expectInvoiceText(text, invoice);
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });

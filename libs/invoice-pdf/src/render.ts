@@ -71,18 +71,16 @@ function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
   y = tableHeader(doc, y + 14, layout.currency);
   const bottom = () => doc.page.height - MARGIN - FOOTER_SPACE;
   for (const row of layout.rows) {
-    const height = Math.max(
-      doc.heightOfString(row.description, { width: COLUMNS.description[1] }),
-      doc.heightOfString(row.quantity, { width: COLUMNS.quantity[1] }),
-    );
+    doc.font(FONT).fontSize(SIZE);
+    const height = doc.heightOfString(row.description, { width: COLUMNS.description[1] });
     if (y + height > bottom()) {
       doc.addPage();
       y = tableHeader(doc, MARGIN, layout.currency);
+      doc.font(FONT).fontSize(SIZE);
     }
-    doc.font(FONT).fontSize(SIZE);
     doc.text(row.description, COLUMNS.description[0], y, { width: COLUMNS.description[1] });
-    doc.text(row.quantity, COLUMNS.quantity[0], y, { width: COLUMNS.quantity[1], align: 'right' });
-    doc.text(row.amount, COLUMNS.amount[0], y, { width: COLUMNS.amount[1], align: 'right' });
+    oneLine(doc, row.quantity, COLUMNS.quantity, y, SIZE);
+    oneLine(doc, row.amount, COLUMNS.amount, y, SIZE);
     y += height + 4;
   }
   if (y + 20 * layout.totals.length > bottom()) {
@@ -96,12 +94,31 @@ function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
   y += 6;
   layout.totals.forEach(([label, amount], i) => {
     const last = i === layout.totals.length - 1;
-    doc.font(last ? BOLD : FONT).fontSize(last ? SIZE + 1.5 : SIZE);
-    doc.text(label, MARGIN, y, { width: COLUMNS.amount[0] - MARGIN - 10, align: 'right' });
-    doc.text(amount, COLUMNS.amount[0], y, { width: COLUMNS.amount[1], align: 'right' });
-    y = doc.y + 4;
+    const size = last ? SIZE + 1.5 : SIZE;
+    doc.font(last ? BOLD : FONT);
+    oneLine(doc, label, [MARGIN, COLUMNS.amount[0] - MARGIN - 10], y, size);
+    oneLine(doc, amount, COLUMNS.amount, y, size);
+    y += doc.currentLineHeight(true) + 4;
   });
   footers(doc, layout.footer);
+}
+
+/**
+ * Right-aligned text that never wraps: an amount split over two lines would read as two numbers. Text wider than its
+ * column (a 30-digit amount) is set smaller until it fits.
+ */
+function oneLine(
+  doc: PDFKit.PDFDocument,
+  text: string,
+  [x, width]: readonly [number, number],
+  y: number,
+  size: number,
+): void {
+  doc.fontSize(size);
+  const natural = doc.widthOfString(text);
+  if (natural > width) doc.fontSize((size * width) / natural);
+  doc.text(text, x, y, { width, align: 'right', lineBreak: false });
+  doc.fontSize(size);
 }
 
 function tableHeader(doc: PDFKit.PDFDocument, y: number, currency: string): number {

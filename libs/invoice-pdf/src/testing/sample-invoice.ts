@@ -73,7 +73,6 @@ export function sampleInvoice(currency: 'USD' | 'JPY' | 'KWD', usageLines = 3): 
       periodEnd: Date.parse('2026-10-31T23:00:00Z'),
       lines,
       subtotal: amount(subtotal),
-      creditApplied: amount(credit),
       total: amount(subtotal - credit),
     },
   };
