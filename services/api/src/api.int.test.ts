@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { initialState } from '@tally/abuse';
 import { invoiceCsv, invoicesJson, loadFinalizedOfMonth } from '@tally/billing/runtime';
 import { apiRoles, createToken, revokeToken, type ApiRole } from '@tally/cli/tokens';
 import { connectionEnv, loadConfig } from '@tally/config';
@@ -62,7 +63,7 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
   return {
     tokens: db.pool,
     read: db.pool,
-    schemas: { billing: db.schema, metering: db.schema },
+    schemas: { billing: db.schema, metering: db.schema, abuse: db.schema },
     ops: opsStub,
     log: createLogger('api-test', 'info', sink),
     rateLimitPerMinute: 100_000,
@@ -87,6 +88,34 @@ beforeAll(async () => {
   await insertFinalized(db.pool, testInvoice('acct-a', '2026-10', 'CHF', ['120.40', '3.15']), 'INV-2026-000001');
   await insertFinalized(db.pool, testInvoice('acct-b', '2026-10', 'EUR', ['7.00', '=1+1']), 'INV-2026-000002');
   await insertDraft(db.pool, testInvoice('acct-a', '2026-11', 'CHF', ['60.20', '1.05']));
+  // An account abuse suspended, with a clearance a person recorded for the open hour (not applied yet).
+  const hour = Date.parse('2026-11-10T02:00:00Z') / 3_600_000;
+  const state = {
+    ...initialState('acct-a'),
+    status: 'suspended' as const,
+    reason: 'mining on free credit: 3 hours near full vCPU',
+    sinceHour: hour,
+    version: 2,
+    evidence: [{ name: 'cpuRatio', value: '0.993' }],
+    history: [
+      { from: 'good' as const, to: 'watch' as const, hour: hour - 2, reason: 'possible mining', evidence: [] },
+      {
+        from: 'watch' as const,
+        to: 'suspended' as const,
+        hour,
+        reason: 'mining',
+        evidence: [{ name: 'cpuRatio', value: '0.993' }],
+      },
+    ],
+  };
+  await db.pool.query(
+    `INSERT INTO abuse_states (account_id, state, open_hour, status, version) VALUES ('acct-a', $1, $2, 'suspended', 2)`,
+    [JSON.stringify(state), hour + 1],
+  );
+  await db.pool.query(
+    `INSERT INTO abuse_clearances (account_id, hour, cleared_by, reason) VALUES ('acct-a', $1, 'alice', 'a research cluster')`,
+    [hour + 1],
+  );
   for (const role of apiRoles) tokens[role] = (await createToken(db.pool, `t-${role}`, role)).token;
   revoked = (await createToken(db.pool, 't-revoked', 'admin')).token;
   await revokeToken(db.pool, 't-revoked');
@@ -125,6 +154,7 @@ describe('tokens and roles', () => {
         'GET /v1/instances/:instanceId/usage',
         'GET /v1/instances/:instanceId/hours/:hourStart',
         'GET /v1/accounts/:accountId/invoices',
+        'GET /v1/accounts/:accountId/abuse',
         'GET /v1/accounts/:accountId/invoices/draft',
         'GET /v1/invoices/:number',
         'GET /v1/invoices/:number/csv',
@@ -412,6 +442,31 @@ describe('invoices', () => {
     expect(text).toContain('Acme AG');
     expect(text).toContain('123.55');
     expect(text).toContain('120.40');
+  });
+});
+
+describe('abuse', () => {
+  it("explains an account's abuse state with its transitions, evidence and pending clearances", async () => {
+    const response = await get('/v1/accounts/acct-a/abuse', 'support');
+    expect(response.statusCode).toBe(200);
+    const body = response.json<{
+      decision: {
+        status: string;
+        sinceHour: number;
+        history: { to: string; hourStart: number }[];
+        evidence: unknown[];
+      };
+      pendingClearances: { clearedBy: string; reason: string }[];
+    }>();
+    expect(body.decision.status).toBe('suspended');
+    expect(body.decision.sinceHour).toBe(Date.parse('2026-11-10T02:00:00Z'));
+    expect(body.decision.history.map((h) => h.to)).toEqual(['watch', 'suspended']);
+    expect(body.decision.evidence).toEqual([{ name: 'cpuRatio', value: '0.993' }]);
+    expect(body.pendingClearances).toEqual([
+      expect.objectContaining({ clearedBy: 'alice', reason: 'a research cluster' }),
+    ]);
+    expect((await get('/v1/accounts/acct-b/abuse', 'support')).statusCode).toBe(404);
+    expect((await get('/v1/accounts/acct-a/abuse', 'finance')).statusCode).toBe(403);
   });
 });
 

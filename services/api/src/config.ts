@@ -9,6 +9,8 @@ import { z } from 'zod';
 export const apiEnv = connectionEnv.extend({
   DB_SCHEMA: dbSchemaName.default('billing'),
   API_METERING_SCHEMA: dbSchemaName.optional(),
+  /** Abuse's tables (abuse_states, abuse_clearances); `DB_SCHEMA` when unset. */
+  API_ABUSE_SCHEMA: dbSchemaName.optional(),
   API_READ_DATABASE_URL: z.string().min(1).optional(),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65_535).default(8480),

@@ -9,7 +9,7 @@ export interface ApiDeps {
   readonly tokens: Queryable;
   /** The readonly role; queries name their schema. */
   readonly read: Queryable;
-  readonly schemas: { readonly billing: string; readonly metering: string };
+  readonly schemas: { readonly billing: string; readonly metering: string; readonly abuse: string };
   readonly ops: OpsSource;
   readonly log: Logger;
   readonly rateLimitPerMinute: number;

@@ -50,7 +50,7 @@ export interface OpsSource {
 export function cliOpsSource(
   env: NodeJS.ProcessEnv,
   readUrl: string,
-  schemas: { billing: string; metering: string },
+  schemas: { billing: string; metering: string; abuse: string },
 ): OpsSource {
   const pools = new Map<string, Pool>();
   const poolOf = (schema: string): Pool => {

@@ -25,7 +25,11 @@ export async function startApi(
   env: NodeJS.ProcessEnv = process.env,
   log: Logger = createLogger('api'),
 ): Promise<RunningApi> {
-  const schemas = { billing: config.DB_SCHEMA, metering: config.API_METERING_SCHEMA ?? config.DB_SCHEMA };
+  const schemas = {
+    billing: config.DB_SCHEMA,
+    metering: config.API_METERING_SCHEMA ?? config.DB_SCHEMA,
+    abuse: config.API_ABUSE_SCHEMA ?? config.DB_SCHEMA,
+  };
   const readUrl = config.API_READ_DATABASE_URL ?? config.DATABASE_URL;
   const tokens = createPool(config.DATABASE_URL, { schema: schemas.billing, max: 2, applicationName: 'tally-api' });
   const read = createPool(readUrl, { max: config.DB_POOL_MAX, applicationName: 'tally-api' });
