@@ -154,6 +154,12 @@ const effectsTotal = new Counter({
   registers: [metrics.registry],
 });
 
+const failedAccounts = new Counter({
+  name: 'tally_abuse_account_failures_total',
+  help: 'Decider passes in which an account machine threw; its facts wait for a fix',
+  registers: [metrics.registry],
+});
+
 const background = new AbortController();
 const publisher = runOutboxPublisher(
   {
@@ -183,6 +189,7 @@ const decider = runDecideLoop(
       batchSize: config.ABUSE_DECIDE_BATCH,
       lockKey: `tally.abuse.decider.${config.DB_SCHEMA}`,
       log,
+      onAccountFailed: () => failedAccounts.inc(),
     }),
   {
     intervalMs: config.ABUSE_DECIDE_INTERVAL_MS,

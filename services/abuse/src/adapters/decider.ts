@@ -1,6 +1,7 @@
 import { advanceTo, advanceWatermark, watermark, type Hour, type StreamProgress } from '@tally/fsm';
 import { inTransaction, type Pool, type PoolClient } from '@tally/db';
 import type { Logger } from '@tally/log';
+import type { AbuseEffect } from '../core/effects.ts';
 import type { AbuseEvent } from '../core/events.ts';
 import { abuseMachine, wakeAt } from '../core/machine.ts';
 import type { AbusePolicy } from '../core/policy.ts';
@@ -32,6 +33,8 @@ export interface DeciderOptions {
   /** Serializes passes of several abuse processes on one schema (pg_advisory_xact_lock). */
   readonly lockKey: string;
   readonly log: Logger;
+  /** Called for each account whose machine threw (metrics). */
+  readonly onAccountFailed?: (accountId: string) => void;
 }
 
 export interface PassOutcome {
@@ -111,7 +114,16 @@ async function decideChunk(
       ...own.filter((fact) => !stale(fact)).map((fact) => fact.event),
       ...(clearances.get(accountId) ?? []).map((c) => c.event),
     ];
-    const result = advanceTo(machine, timeline, { state, openHour: open }, events, mark);
+    let result: ReturnType<typeof advanceTo<AbuseState, AbuseEvent, AbuseEffect>>;
+    try {
+      result = advanceTo(machine, timeline, { state, openHour: open }, events, mark);
+    } catch (error) {
+      // A machine that throws (a bug, a state row of an older shape) must not hold back every other account: this
+      // one keeps its facts and state and is tried again next pass, loudly, until the code or the row is fixed.
+      log.error({ err: error, accountId }, 'abuse machine failed for an account; its facts wait');
+      options.onAccountFailed?.(accountId);
+      continue;
+    }
     const pending = new Set(result.pending);
     applied.push(...own.filter((fact) => !pending.has(fact.event)));
     // A timer never fires in a closed hour (advanceTo): store it no earlier than the open hour, or the account would
