@@ -18,6 +18,25 @@ describe('templates', () => {
     }
   });
 
+  it('renders the abuse notices with the variables abuse sends', () => {
+    const invoice = { accountId: 'a-1', invoiceNumber: 'INV-2026-000001', total: '12.34', month: '2026-10' };
+    const cases: [string, Record<string, string>][] = [
+      ['abuse-payment-reminder', invoice],
+      ['abuse-payment-warning', invoice],
+      ['abuse-suspended', { accountId: 'a-1', reason: 'mining on free credit' }],
+      ['abuse-resumed', { accountId: 'a-1', invoiceNumber: 'INV-2026-000001' }],
+      ['abuse-terminated', { accountId: 'a-1', reason: 'suspended for 30 days' }],
+    ];
+    for (const [template, vars] of cases) {
+      const mail = composeMail(
+        { messageId: `m-${template}`, template, recipient: 'a@example.com', variables: vars },
+        templates,
+        options,
+      );
+      expect(mail.text).not.toContain('{{');
+    }
+  });
+
   it('reads the subject from the first line', () => {
     expect(parseTextTemplate('Subject: Hi {{name}}\n\nBody\n')).toEqual({ subject: 'Hi {{name}}', text: 'Body\n' });
     expect(() => parseTextTemplate('Body only')).toThrow(/Subject/);
