@@ -73,7 +73,10 @@ export async function buildApp(deps: ApiDeps): Promise<{ app: FastifyInstance; r
       });
       body.detail = `${error.validationContext ?? 'request'}: ${body.errors!.map((e) => `${e.path} ${e.message}`).join('; ')}`;
     } else {
-      const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
+      // Every pooled connection busy for longer than the pool waits: overload, not a fault; the caller may retry.
+      const busy = /timeout exceeded when trying to connect/i.test(error.message);
+      if (busy) void reply.header('retry-after', '1');
+      const status = busy ? 503 : error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       // A client error's message is ours (or Fastify's about the request); a server error's may name internals.
       body = problem(
