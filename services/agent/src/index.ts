@@ -50,3 +50,16 @@ export {
   advanceCounters,
 } from './counter-windows.ts';
 export { type SpoolLimits, type SpoolStats, SpoolFullError, Spool } from './spool.ts';
+export { type InstanceIdSource, type LibvirtDomain, parseDomainXml } from './host/libvirt-domain.ts';
+export { DEFAULT_CGROUP_PATTERN, cgroupPathFor, partitionSlices, systemdEscape } from './host/cgroup-path.ts';
+export { type Discovery, discoverDomains } from './host/discover-domains.ts';
+export { type HostMapping, type MappingProblem, hostMapping } from './host/host-mapping.ts';
+export {
+  type HostWindowState,
+  type HostWindowStep,
+  INITIAL_HOST_WINDOW,
+  hostWindowStep,
+  nextReadingAt,
+} from './host/host-window.ts';
+export { type HostConfig, hostConfigFile, loadHostConfig } from './host/host-config.ts';
+export { domainStatusXml, type TestDomain } from './host/testing/domain-xml.ts';

@@ -14,6 +14,9 @@ import { trafficSample, type TrafficSample } from '@tally/records';
 import { boundedOutput, startNodeChild, type ChildHandle } from '@tally/testing';
 import type { Kafka } from 'kafkajs';
 import { stringify } from 'yaml';
+import { domainStatusXml, type TestDomain } from './domain-xml.ts';
+
+export { domainStatusXml, type TestDomain };
 
 const schemasDir = fileURLToPath(new URL('../../../../../schemas', import.meta.url));
 const agentMain = fileURLToPath(new URL('../../main.ts', import.meta.url));
@@ -84,37 +87,6 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-export interface TestDomain {
-  readonly name: string;
-  readonly id: number;
-  readonly instanceId: string;
-  readonly devices: readonly string[];
-  /** `<resource><partition>`: with the pattern "{partition}/{name}" the cgroup is <partition>/<name>. */
-  readonly partition: string;
-}
-
-/** A running domain's status XML as libvirt writes it to /run/libvirt/qemu/<name>.xml (the parts the agent reads). */
-export function domainStatusXml(domain: TestDomain): string {
-  const nics = domain.devices
-    .map(
-      (device, i) =>
-        `      <interface type='bridge'><mac address='52:54:00:00:00:0${i}'/><target dev='${device}'/></interface>`,
-    )
-    .join('\n');
-  return `<domstatus state='running' reason='booted' pid='1'>
-  <domain type='kvm' id='${domain.id}'>
-    <name>${domain.name}</name>
-    <uuid>${randomUUID()}</uuid>
-    <metadata><tally:instance xmlns:tally="https://tally.invalid/agent/1" id="${domain.instanceId}"/></metadata>
-    <resource><partition>${domain.partition}</partition></resource>
-    <devices>
-${nics}
-    </devices>
-  </domain>
-</domstatus>
-`;
 }
 
 export async function writeDomains(dir: string, domains: readonly TestDomain[]): Promise<void> {
