@@ -120,7 +120,7 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-export async function run(): Promise<void> {
+export function run(): void {
   const self = fileURLToPath(import.meta.url);
   const only = process.env['BENCH_AGENT_SIZES']?.split(',').map(Number);
   const results: Figures[] = [];
