@@ -82,7 +82,11 @@ describe('usage store under concurrency', () => {
     // The second insert waits for the first transaction; once it commits, the row exists and is left alone.
     // Settled into a value at once: it may reject before first.commit() resolves, and an
     // unobserved rejection in that gap fails the whole run.
-    const secondOutcome = upsertStates(second.client, [state('insert-j', [5], 1), state(id, [7], 1)], secondLoaded).then(
+    const secondOutcome = upsertStates(
+      second.client,
+      [state('insert-j', [5], 1), state(id, [7], 1)],
+      secondLoaded,
+    ).then(
       () => undefined,
       (error: unknown) => error,
     );
