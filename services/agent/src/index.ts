@@ -63,3 +63,16 @@ export {
 } from './host/host-window.ts';
 export { type HostConfig, hostConfigFile, loadHostConfig } from './host/host-config.ts';
 export { domainStatusXml, type TestDomain } from './host/testing/domain-xml.ts';
+export {
+  type Persona,
+  type Scenario,
+  type ScenarioAccount,
+  type ScenarioInstance,
+  type ScenarioMoments,
+  type ScenarioOptions,
+  SCENARIO_FREE_CREDIT,
+  SCENARIO_PRICES_CENTS,
+  scenario,
+} from './simulate/scenarios.ts';
+export { scenarioSamples } from './simulate/scenario-samples.ts';
+export { type DripRules, DEFAULT_DRIP_RULES, expectedDripMails } from './simulate/expected-drip-mails.ts';
