@@ -296,7 +296,7 @@ async function runPipeline(name: string, faulted: boolean): Promise<RunResult> {
       240_000,
       1_000,
     );
-    expect(done, `metering: ${JSON.stringify(await progress())} of ${distinct}\n${metering.child.output()}`).toBe(true);
+    expect(done, `metering: ${JSON.stringify(await progress())} of ${distinct}\n${metering.output()}`).toBe(true);
   };
   /** Waits until `count` invoices are finalized and billing's outbox is empty. */
   const finalizedCount = async (count: number) => {
@@ -310,7 +310,7 @@ async function runPipeline(name: string, faulted: boolean): Promise<RunResult> {
       1_000,
     );
     const got = (await finalizedInvoices(db.pool)).length;
-    expect(done, `finalized ${got} of ${count}\n${billingService.child.output()}`).toBe(true);
+    expect(done, `finalized ${got} of ${count}\n${billingService.output()}`).toBe(true);
   };
 
   try {

@@ -22,9 +22,10 @@ export interface BillingTopics {
   prices: TopicSpec;
   payments: TopicSpec;
   hourly: TopicSpec;
+  invoices: TopicSpec;
 }
 
-/** Fresh prices, payments and billing.hourly topics next to the pipeline's, plus billing's dead-letter topics. */
+/** Fresh prices, payments, billing.hourly and invoices topics next to the pipeline's, plus billing's dead-letter topics. */
 export async function createBillingTopics(
   kafka: Kafka,
   registry: SchemaRegistry,
@@ -36,6 +37,7 @@ export async function createBillingTopics(
     prices: named(topics.prices, 'prices'),
     payments: named(topics.payments, 'payments'),
     hourly: named(topics.billingHourly, 'billing-hourly'),
+    invoices: named(topics.invoices, 'invoices'),
   };
   const deadLetters = billingDeadLetterTopics(pipeline, specs).map((name): TopicSpec => ({
     name,
@@ -47,12 +49,12 @@ export async function createBillingTopics(
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await applyTopics(admin, [specs.prices, specs.payments, specs.hourly, ...deadLetters]);
+      await applyTopics(admin, [specs.prices, specs.payments, specs.hourly, specs.invoices, ...deadLetters]);
     } finally {
       await admin.disconnect();
     }
   });
-  await registerSchemas(registry, schemasDir, [specs.prices, specs.payments, specs.hourly]);
+  await registerSchemas(registry, schemasDir, [specs.prices, specs.payments, specs.hourly, specs.invoices]);
   return specs;
 }
 
@@ -93,6 +95,7 @@ export function billingTopicEnv(
     BILLING_PRICES_TOPIC: billing.prices.name,
     BILLING_PAYMENTS_TOPIC: billing.payments.name,
     BILLING_HOURLY_TOPIC: billing.hourly.name,
+    BILLING_INVOICES_TOPIC: billing.invoices.name,
     ...(meteringGroup === undefined
       ? { BILLING_FINALIZE_WAIT_FOR_METERING: 'false' }
       : { BILLING_SAMPLES_TOPIC: pipeline.samples.name, BILLING_METERING_GROUP: meteringGroup }),

@@ -10,6 +10,7 @@ export class Supervised {
   restarts = 0;
   kills = 0;
   private busy = false;
+  private lastExited = '';
   private start: () => ChildHandle;
   readonly name: string;
 
@@ -26,7 +27,15 @@ export class Supervised {
   keepUp(): void {
     if (this.busy || this.running) return;
     this.restarts += 1;
+    this.lastExited = `${this.name} exited with ${this.child.process.exitCode ?? this.child.process.signalCode}:\n${this.child.output()}`;
     this.child = this.start();
+  }
+
+  /** The output of the running process, after that of the last one that exited on its own (why it gave up). */
+  output(): string {
+    return this.lastExited === ''
+      ? this.child.output()
+      : `${this.lastExited}\n--- restarted ---\n${this.child.output()}`;
   }
 
   async kill(): Promise<void> {
