@@ -1,6 +1,6 @@
 // The console's shell: sign-in, the header with what the role may see, and a hash router to the pages.
 import { ApiError, get, session } from './api.js';
-import { h } from './dom.js';
+import { fragment, h } from './dom.js';
 import { accountPage } from './pages/account.js';
 import { hourPage } from './pages/hour.js';
 import { invoicePage } from './pages/invoice.js';
@@ -14,6 +14,8 @@ import { may } from './roles.js';
 const top = document.getElementById('top');
 const page = document.getElementById('page');
 let me;
+/** Counts navigations: a page still loading when the address changes must not replace the newer one when it ends. */
+let navigation = 0;
 
 /** Routes as [pattern, page, what the role must be allowed]; `:name` segments become params. */
 const ROUTES = [
@@ -52,14 +54,16 @@ function header() {
   const link = (allowed, href, text) =>
     may(me.role, allowed) ? h('a', { href, 'data-testid': `nav-${allowed}` }, text) : null;
   top.replaceChildren(
-    h('strong', {}, 'Tally'),
-    link('search', '#/search', 'Accounts'),
-    link('ops', '#/ops', 'Pipeline'),
-    h(
-      'span',
-      { class: 'who', 'data-testid': 'who' },
-      `${me.name} (${me.role})`,
-      h('button', { onclick: signOut, 'data-testid': 'sign-out' }, 'Sign out'),
+    fragment(
+      h('strong', {}, 'Tally'),
+      link('search', '#/search', 'Accounts'),
+      link('ops', '#/ops', 'Pipeline'),
+      h(
+        'span',
+        { class: 'who', 'data-testid': 'who' },
+        `${me.name} (${me.role})`,
+        h('button', { onclick: signOut, 'data-testid': 'sign-out' }, 'Sign out'),
+      ),
     ),
   );
 }
@@ -75,30 +79,34 @@ function signInPage(message) {
   top.replaceChildren(h('strong', {}, 'Tally'));
   const input = h('input', { type: 'password', name: 'token', size: 56, autocomplete: 'off', 'data-testid': 'token' });
   page.replaceChildren(
-    h('h1', {}, 'Sign in'),
-    h(
-      'p',
-      { class: 'muted' },
-      'With an API token (tally tokens create --role support --name you). It stays in this tab only.',
-    ),
-    h(
-      'form',
-      {
-        'data-testid': 'sign-in',
-        onsubmit: (event) => {
-          event.preventDefault();
-          session.signIn(input.value.trim());
-          void route();
+    fragment(
+      h('h1', {}, 'Sign in'),
+      h(
+        'p',
+        { class: 'muted' },
+        'With an API token (tally tokens create --role support --name you). It stays in this tab only.',
+      ),
+      h(
+        'form',
+        {
+          'data-testid': 'sign-in',
+          onsubmit: (event) => {
+            event.preventDefault();
+            session.signIn(input.value.trim());
+            void route();
+          },
         },
-      },
-      h('label', {}, 'Token', input),
-      h('button', { type: 'submit' }, 'Sign in'),
+        h('label', {}, 'Token', input),
+        h('button', { type: 'submit' }, 'Sign in'),
+      ),
+      message ? h('p', { class: 'error', 'data-testid': 'error' }, message) : null,
     ),
-    message ? h('p', { class: 'error', 'data-testid': 'error' }, message) : null,
   );
 }
 
 async function route() {
+  const current = ++navigation;
+  delete page.dataset.ready; // set again once this address's page is complete
   if (session.token() === null) return signInPage();
   if (me === undefined) {
     try {
@@ -120,14 +128,17 @@ async function route() {
       h('h1', {}, 'Nothing to show'),
       h('p', { class: 'muted' }, `A ${me.role} token sees no page of this console.`),
     );
+    page.dataset.ready = location.hash;
     return;
   }
   page.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
   const ctx = { params: found.params, query: new URLSearchParams(query), role: me.role };
   try {
     const content = await found.render(ctx);
-    page.replaceChildren(...[content].flat());
+    if (current !== navigation) return;
+    page.replaceChildren(fragment(content));
   } catch (error) {
+    if (current !== navigation) return;
     page.replaceChildren(
       h('h1', {}, 'Could not load this page'),
       h('p', { class: 'error', 'data-testid': 'error' }, String(error.message ?? error)),

@@ -12,11 +12,21 @@ export function h(tag, attrs = {}, ...children) {
     else if (name === 'value' || name === 'checked' || name === 'selected') el[name] = value;
     else el.setAttribute(name, value === true ? '' : String(value));
   }
+  el.append(fragment(children));
+  return el;
+}
+
+/**
+ * fragment([h('h1', {}, 'x'), null, [h('p')]]) -> a DocumentFragment of the nodes, nested arrays flattened and
+ * `null`, `undefined` and `false` skipped: what `replaceChildren` needs, which would print "null" for a null.
+ */
+export function fragment(...children) {
+  const frag = document.createDocumentFragment();
   for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    frag.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
-  return el;
+  return frag;
 }
 
 /** A table from a header row and body rows; cells are strings or elements, `num` columns right-aligned. */
