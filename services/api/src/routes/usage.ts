@@ -5,8 +5,8 @@ import type { ApiDeps } from '../deps.ts';
 import { HttpProblem } from '../problem.ts';
 import { instant, pathId, problemResponses, timeZone } from '../schemas.ts';
 import { decodeCursor } from '../usage-cursor.ts';
-import { usagePage as pageOf } from '../usage-page.ts';
-import { usageSql, type MeasureRow, type UsageRequest } from '../usage-query.ts';
+import type { UsageRequest } from '../usage-query.ts';
+import { readUsagePage } from '../usage-reader.ts';
 
 const MAX_RANGE_MS = 400 * 86_400_000;
 
@@ -64,8 +64,7 @@ export function usageRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const page = async (request: Omit<UsageRequest, 'after'>, cursor: string | undefined) => {
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     if (cursor !== undefined && after === undefined) throw new HttpProblem(400, 'cursor: not a cursor of this API');
-    const rows = await deps.read.query<MeasureRow>(usageSql({ ...request, after }, deps.schemas.metering));
-    return pageOf(rows.rows, request.groupBy, request.limit, after);
+    return readUsagePage(deps.read, { ...request, after }, deps.schemas.metering);
   };
 
   for (const scope of ['account', 'instance'] as const) {
@@ -77,7 +76,7 @@ export function usageRoutes(app: FastifyInstance, deps: ApiDeps): void {
         schema: {
           summary: `Usage of ${scope === 'account' ? 'an account' : 'an instance'} over a range, paginated`,
           description:
-            "From metering's usage_hourly (what metering counted; billing prices the same records). Items ordered by (period, group).",
+            "From metering's usage_hourly and its daily roll-up (what metering counted; billing prices the same records). Items ordered by (period, group).",
           tags: ['usage'],
           params: z.object({ [param]: pathId }),
           querystring: usageQuery,
