@@ -28,12 +28,17 @@ export const stackEnv = z.object({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default('apicurio'),
   TALLY_STACK_TIMEOUT_MS: z.coerce.number().int().positive().default(180_000),
-  /** The demo's (`pnpm start`) database schema and the first of its two metrics ports (metering, then billing). */
+  /**
+   * The demo's (`pnpm start`) database schema and the first of its metrics ports: metering, billing, abuse, drip and
+   * mailer on this one and the four after it.
+   */
   TALLY_DEMO_DB_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default('tally'),
   TALLY_DEMO_METRICS_PORT: port.default(9464),
+  /** Where the demo's API and its console listen (127.0.0.1). */
+  TALLY_DEMO_API_PORT: port.default(8480),
 });
 export type StackConfig = z.infer<typeof stackEnv>;
 

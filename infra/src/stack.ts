@@ -3,6 +3,7 @@ import { runningPid, stopDaemon, type Daemon } from './daemon.ts';
 import { kafkaAnswers, kafkaDaemon, startKafka } from './kafka-broker.ts';
 import { portHolder, portIsFree } from './ports.ts';
 import { postgresDaemon, startEmbeddedPostgres } from './embedded-postgres.ts';
+import { demoDaemon } from './demo-daemon.ts';
 import { postgresAnswers } from './postgres.ts';
 import { describeRegistryStorage, type RegistryStorage } from './registry-storage.ts';
 import { registryAnswers, registryDaemon, startedStorage, startRegistry } from './schema-registry.ts';
@@ -112,8 +113,12 @@ export async function stackUp(config: StackConfig, log: Logger): Promise<Endpoin
   return endpoints;
 }
 
-/** Stops the servers this project started (the registry before the database it keeps its schemas in). */
+/**
+ * Stops a running `./pnpm start` first (SIGTERM: it stops its services cleanly, each within its own deadline), then
+ * the servers this project started (the registry before the database it keeps its schemas in).
+ */
 export async function stackDown(log: Logger): Promise<void> {
+  if (await stopDaemon(demoDaemon, 90_000)) log.info({ component: demoDaemon.name }, 'stopped its services');
   for (const d of [registryDaemon, kafkaDaemon, postgresDaemon]) {
     if (await stopDaemon(d)) log.info({ component: d.name }, 'stopped');
   }
