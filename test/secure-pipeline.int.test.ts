@@ -2,10 +2,10 @@
  * The pipeline over SASL_SSL with ACLs, as it should be deployed: a private broker with a SASL_SSL listener only and
  * nothing allowed without an ACL (infra/src/secure-broker.ts); the agent simulator, metering, billing and the CLI's
  * price publisher each authenticate with their own SCRAM-SHA-512 principal (password from a file, the broker's CA
- * from a file) and hold ACLs for their own topics and groups only; metering and billing connect to PostgreSQL as login
- * users of their own roles (`tally db migrate` grants them). A small fleet over one day of a closed month must come out
- * as usage and finalized invoices equal to the oracle (billing's pure core over the simulator's ground truth), with
- * nothing dead-lettered and no authorization error on the way.
+ * from a file) and hold the ACLs a deployment gives them (serviceGrants): their own topics and groups only; metering
+ * and billing connect to PostgreSQL as login users of their own roles (`tally db migrate` grants them). A small fleet
+ * over one day of a closed month must come out as usage and finalized invoices equal to the oracle (billing's pure
+ * core over the simulator's ground truth), with nothing dead-lettered and no authorization error on the way.
  */
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -26,7 +26,14 @@ import {
   serviceRoles,
   type TestDatabase,
 } from '@tally/db';
-import { grantServiceAcls, runDir, startSecureBroker, type SecureBroker, type SecureBrokerUser } from '@tally/infra';
+import {
+  grantServiceAcls,
+  runDir,
+  serviceGrants,
+  startSecureBroker,
+  type SecureBroker,
+  type SecureBrokerUser,
+} from '@tally/infra';
 import {
   applyTopics,
   createKafka,
@@ -131,27 +138,24 @@ beforeAll(async () => {
   await kafkaAdmin.connect();
   try {
     await applyTopics(kafkaAdmin, [invoicesTopic]);
+    // The ACLs a deployment gets (infra/src/service-acls.ts), from the names these processes are given below.
+    const grants = serviceGrants({
+      ...agentTopicEnv(pipeline),
+      ...meteringTopicEnv(pipeline),
+      METERING_GROUP: `metering-${run}`,
+      METERING_INVENTORY_GROUP: `metering-inventory-${run}`,
+      ...billingTopicEnv(pipeline, billing, `metering-${run}`),
+      BILLING_INVOICES_TOPIC: invoicesTopic.name,
+      BILLING_GROUP: `billing-${run}`,
+      PRICES_TOPIC: billing.prices.name,
+    });
     await grantServiceAcls(kafkaAdmin, {
       // The simulator stands in for the orchestrator and customer management too: it writes their topics.
-      [principals.agent.name]: { writes: [pipeline.samples.name, pipeline.instances.name, pipeline.accounts.name] },
-      [principals.metering.name]: {
-        reads: [pipeline.samples.name, pipeline.instances.name],
-        writes: [
-          pipeline.usage.name,
-          pipeline.late.name,
-          deadLetterTopicOf(pipeline.samples.name),
-          deadLetterTopicOf(pipeline.instances.name),
-        ],
-        groups: [`metering-${run}`, `metering-inventory-${run}`],
-      },
-      [principals.billing.name]: {
-        reads: [pipeline.usage.name, pipeline.accounts.name, billing.prices.name, billing.payments.name],
-        // The finalizer waits until metering has metered traffic.samples up to its ends: it looks, never reads.
-        describes: [pipeline.samples.name],
-        writes: [billing.hourly.name, invoicesTopic.name, ...billingDeadLetterTopics(pipeline, billing)],
-        groupPrefixes: [`billing-${run}`],
-      },
-      [principals.operator.name]: { writes: [billing.prices.name] },
+      [principals.agent.name]: grants.simulator,
+      [principals.metering.name]: grants.metering,
+      // The finalizer waits until metering has metered traffic.samples up to its ends: it looks, never reads.
+      [principals.billing.name]: grants.billing,
+      [principals.operator.name]: grants.operator,
     });
   } finally {
     await kafkaAdmin.disconnect();
