@@ -26,7 +26,7 @@ export const abuseEnv = connectionEnv.extend({
   ABUSE_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().positive().default(20_000),
   ABUSE_SESSION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   ABUSE_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(1_048_576),
-  ABUSE_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9467),
+  ABUSE_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9466),
 });
 export type AbuseConfig = z.infer<typeof abuseEnv>;
 

@@ -17,7 +17,7 @@ export const dripEnv = connectionEnv.extend({
   /** How often the decider looks at the watermark (pacing only: decisions depend on event time alone). */
   DRIP_DECIDE_INTERVAL_MS: z.coerce.number().int().positive().default(1_000),
   DRIP_SESSION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  DRIP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9468),
+  DRIP_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9467),
   DRIP_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().positive().default(20_000),
   DB_POOL_MAX: z.coerce.number().int().positive().default(6),
 });

@@ -24,7 +24,7 @@ export const mailerEnv = connectionEnv.extend({
   /** A folder of `<name>.txt` + `<name>.html` templates; the ones in services/mailer/templates by default. */
   MAILER_TEMPLATES_DIR: z.string().min(1).optional(),
   MAILER_SESSION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  MAILER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9467),
+  MAILER_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9468),
   MAILER_SHUTDOWN_DEADLINE_MS: z.coerce.number().int().positive().default(20_000),
   DB_POOL_MAX: z.coerce.number().int().positive().default(4),
 });
