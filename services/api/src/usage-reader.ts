@@ -191,7 +191,7 @@ export function windowPlan(rows: readonly DayRow[], window: UsageWindow, rollup:
   };
 }
 
-const SUMS = `sum(n)::int AS instance_hours, sum(running_seconds)::text AS running_seconds,
+const SUMS = `coalesce(sum(n), 0)::int AS instance_hours, sum(running_seconds)::text AS running_seconds,
   sum(rx_bytes)::text AS rx_bytes, sum(tx_bytes)::text AS tx_bytes, sum(rx_packets)::text AS rx_packets,
   sum(tx_packets)::text AS tx_packets, sum(cpu_seconds)::text AS cpu_seconds`;
 const DAILY = `instance_hours AS n, running_seconds, rx_bytes, tx_bytes, rx_packets, tx_packets, cpu_seconds`;
