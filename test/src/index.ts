@@ -1,3 +1,4 @@
 export * from './pipeline-topics.ts';
 export * from './pipeline-billing.ts';
 export * from './supervised.ts';
+export * from './smtp-capture.ts';
