@@ -127,7 +127,7 @@ async function signIn(page: Page, token: string): Promise<void> {
 const text = async (page: Page, testid: string) => (await page.getByTestId(testid).innerText()).replace(/\s/g, '');
 
 describe('the console in a browser', () => {
-  it('takes support from an account to its usage, an invoice, its hours and windows, and the PDF', async () => {
+  it('takes support from an account to its usage, an invoice, its hours and windows, and the PDF, never to ops', async () => {
     const page = await freshPage();
     await page.goto(`${base}/`);
     await page.getByTestId('sign-in').waitFor();
@@ -204,19 +204,13 @@ describe('the console in a browser', () => {
     await ready(page, '#/accounts/acct-a/usage', '05-usage-default');
     await page.getByTestId('no-usage').waitFor();
 
+    // No operators' page for support: no link to it, and its address typed in leads home.
+    expect(await page.getByTestId('nav-ops').count()).toBe(0);
+    await page.goto(`${base}/#/ops`);
+    await ready(page, '#/search', '11-support-typed-ops');
+    expect(await page.getByTestId('lag').count()).toBe(0);
+
     expect(problems).toEqual([]);
     await page.context().close();
   }, 55_000);
-
-  it('shows a support token no operator page, not even when it types its address', async () => {
-    const page = await freshPage();
-    await signIn(page, support);
-    await ready(page, '#/search', '11-support-home');
-    expect(await page.getByTestId('nav-ops').count()).toBe(0);
-    await page.goto(`${base}/#/ops`);
-    await ready(page, '#/search', '12-support-typed-ops');
-    expect(await page.getByTestId('lag').count()).toBe(0);
-    expect(problems).toEqual([]);
-    await page.context().close();
-  }, 30_000);
 });
