@@ -176,8 +176,17 @@ describe('the console in a browser', () => {
     const hourLinks = page.locator('[data-testid^="hour-20"]');
     expect(await hourLinks.count()).toBeGreaterThan(0);
     const hourHash = (await hourLinks.first().getAttribute('href'))!;
+    const lineSeconds = await page
+      .locator('[data-testid="line-hours"] tbody tr')
+      .first()
+      .locator('td')
+      .nth(1)
+      .innerText();
     await hourLinks.first().click();
     await ready(page, hourHash, '09-hour');
+    // The hour's instances of the line's type add up to the seconds the line showed for that hour.
+    const seconds = await page.locator('[data-testid="hour-instances"] tbody tr td:nth-child(3)').allInnerTexts();
+    expect(String(seconds.reduce((sum, t) => sum + Number(t), 0))).toBe(lineSeconds);
     const instanceLinks = page.locator('[data-testid^="instance-acct-a-"]');
     expect(await instanceLinks.count()).toBeGreaterThan(0);
     const windowsHash = (await instanceLinks.first().getAttribute('href'))!;
