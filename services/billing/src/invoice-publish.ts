@@ -1,5 +1,4 @@
 import type { Queryable } from '@tally/db';
-import { enqueueOutbox } from '@tally/kafka';
 import { invoiceKey, type Invoice } from '@tally/records';
 import type { InvoiceDraft } from './invoice.ts';
 import { invoiceHash } from './invoice-hash.ts';
@@ -49,11 +48,21 @@ export function invoiceRecord(
   };
 }
 
-/** Enqueues the finalized invoice to billing's outbox, in the transaction that finalizes it (abuse, drip, api read it). */
-export async function enqueueFinalizedInvoice(
+/** Publishes finalized invoices to the invoices topic through the outbox, in one statement, order kept. */
+export async function enqueueFinalizedInvoices(
   db: Queryable,
   publishing: InvoicePublishing,
-  record: Invoice,
+  records: readonly Invoice[],
 ): Promise<void> {
-  await enqueueOutbox(db, publishing.topic, invoiceKey(record.accountId, record.month, record.currency), record);
+  if (records.length === 0) return;
+  await db.query(
+    `INSERT INTO outbox (topic, key, payload)
+     SELECT $1, e.key, e.payload FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS e(key, payload, n)
+     ORDER BY e.n`,
+    [
+      publishing.topic,
+      records.map((r) => invoiceKey(r.accountId, r.month, r.currency)),
+      records.map((r) => JSON.stringify(r)),
+    ],
+  );
 }
