@@ -14,7 +14,7 @@ import { insertUsage } from './test-seed.ts';
 import { usagePage, type UsagePage } from './usage-page.ts';
 import { usageSql, type Bucket, type MeasureRow, type UsageGroupBy, type UsageRequest } from './usage-query.ts';
 import { decodeCursor } from './usage-cursor.ts';
-import { readUsagePage } from './usage-reader.ts';
+import { planSql, readUsagePage, windowPlan, type DayRow } from './usage-reader.ts';
 
 const endpoints = loadConfig(connectionEnv);
 // 2026-10-20 to 2026-11-08: Zurich and New York leave summer time inside, October ends inside.
@@ -76,6 +76,46 @@ async function allPages(read: Read, r: UsageRequest): Promise<UsagePage[]> {
 }
 
 describe('usage reader', () => {
+  it('counts a UTC day cut by local midnight in the bucket of its noon, less the hours that are not', async () => {
+    const rows = [0, 1, 2].flatMap((n) =>
+      Array.from({ length: 10 * 24 }, (_, h) => ({
+        instanceId: `cut-i${n}`,
+        accountId: 'cut',
+        instanceType: n === 2 ? 'm1.large' : 's1.small',
+        hourStart: START + h * 3_600_000,
+        runningSeconds: (h * 37 + n) % 3601,
+        rxBytes: h * 1_000_003 + n,
+        txBytes: h,
+        rxPackets: n,
+        txPackets: 1,
+        cpuSeconds: `${h % 7}.${n}5`,
+        counted: [{ interfaceId: 'eth0', slots: [0] }],
+        version: 1,
+      })),
+    );
+    await insertUsage(db.pool, rows);
+    for (const timeZone of ['Europe/Zurich', 'America/New_York', 'Asia/Kolkata']) {
+      const r: UsageRequest = {
+        scope: 'account',
+        id: 'cut',
+        from: new Date(START),
+        to: new Date(START + 10 * 86_400_000),
+        bucket: 'day',
+        groupBy: 'instance',
+        timeZone,
+        limit: 1000,
+      };
+      const window = { start: r.from, hint: new Date(START + 20 * 86_400_000) };
+      const plan = windowPlan((await db.pool.query<DayRow>(planSql(r, window))).rows, window, true, 'day');
+      expect(plan.groups.shifted?.length, timeZone).toBeGreaterThan(5);
+      expect(await fast(r)).toEqual(await reference(r));
+      for (const groupBy of ['instanceType', 'sku'] as const)
+        expect(await allPages(fast, { ...r, groupBy, limit: 7 })).toEqual(
+          await allPages(reference, { ...r, groupBy, limit: 7 }),
+        );
+    }
+  });
+
   it('pages and totals equal the reference, exactly, whatever the bucket, zone, grouping and page size', async () => {
     await fc.assert(
       fc.asyncProperty(usage, fc.array(request, { minLength: 1, maxLength: 3 }), async (data, requests) => {

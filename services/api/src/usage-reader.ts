@@ -17,9 +17,11 @@ import {
  * A usage page without reading a month of instance-hours per request. Two things make it cheap:
  *
  * 1. usage_daily (migration 0122): the sums per instance and UTC day, kept by triggers on usage_hourly. A UTC day that
- *    lies whole in the range and whole in one bucket is read from it (one row per instance instead of 24); the other
- *    hours (the range's edges, hour buckets, days a time zone cuts in two) from usage_hourly. The range's totals
- *    need no buckets: every whole UTC day comes from usage_daily.
+ *    lies whole in the range and whole in one bucket is read from it (one row per instance instead of 24). A UTC day
+ *    a local midnight cuts (Europe/Zurich: at 23:00) is read from it too, counted in the bucket holding its noon,
+ *    less its hours outside that bucket, which are counted in theirs (exact: sums and differences of integers and
+ *    numerics). The rest (the range's edges, hour buckets) comes from usage_hourly. The range's totals need no
+ *    buckets: every whole UTC day comes from usage_daily.
  * 2. Windows: the page's groups are looked for from the cursor on, one window of whole buckets at a time, growing
  *    until the page is full or the range ends; a page of 100 hourly groups reads an hour or two, not the month.
  *
@@ -38,7 +40,7 @@ export async function readUsagePage(db: Queryable, request: UsageRequest, meteri
   for (;;) {
     const window = { start, hint: new Date(start.getTime() + (span + 0.5) * NOMINAL_MS[request.bucket]) };
     const days = await db.query<DayRow>(planSql(request, window));
-    const plan = windowPlan(days.rows, window, request.scope === 'account');
+    const plan = windowPlan(days.rows, window, request.scope === 'account', request.bucket);
     const limit = sku ? undefined : request.limit + 1 - found;
     const rows = (await db.query<MeasureRow>(windowSql(request, meteringSchema, plan, limit, totals === undefined)))
       .rows;
@@ -99,6 +101,11 @@ export interface Span {
 export interface Sources {
   readonly daily: readonly Span[];
   readonly hourly: readonly Span[];
+  /** Whole UTC days cut by a bucket boundary, counted in the bucket holding most of them (`period`)... */
+  readonly shifted?: readonly { readonly day: Date; readonly period: Date }[];
+  /** ...and single hours: those of a shifted day outside its bucket, taken out of it (sign -1, with its period)
+   * and counted in their own (sign 1, period null: their bucket). */
+  readonly hours?: readonly { readonly hour: Date; readonly period: Date | null; readonly sign: 1 | -1 }[];
 }
 
 export interface WindowPlan {
@@ -123,7 +130,11 @@ export interface DayRow {
   lo: Date;
   hi: Date;
   in_window: boolean;
+  whole_in_window: boolean;
   whole_in_bucket: boolean;
+  /** The start of the bucket holding the day's noon, and of the one holding its last hour. */
+  noon_bucket: Date;
+  last_bucket: Date;
   whole: boolean;
 }
 
@@ -141,6 +152,8 @@ export function planSql(request: UsageRequest, window: UsageWindow): { text: str
                   FROM (SELECT ${bucketOf(hint)} AS b) AS x)
     SELECT w.window_end, d, greatest(d, ${from}) AS lo, least(d + interval '24 hours', ${to}) AS hi,
       d + interval '24 hours' > ${start} AND d < w.window_end AS in_window,
+      d >= ${start} AND d + interval '24 hours' <= w.window_end AS whole_in_window,
+      ${bucketOf(`(d + interval '12 hours')`)} AS noon_bucket, ${bucketOf(`(d + interval '23 hours')`)} AS last_bucket,
       d >= ${start} AND d + interval '24 hours' <= w.window_end
         AND ${bucketOf('d')} = ${bucketOf(`(d + interval '23 hours')`)} AS whole_in_bucket,
       d >= ${from} AND d + interval '24 hours' <= ${to} AS whole
@@ -168,7 +181,12 @@ function joined(spans: Span[]): Span[] {
  * @example
  * windowPlan(rows, window, true); // { end, groups: { daily: [{ from: Oct 1, to: Oct 31 }], hourly: [] }, totals: … }
  */
-export function windowPlan(rows: readonly DayRow[], window: UsageWindow, rollup: boolean): WindowPlan {
+export function windowPlan(
+  rows: readonly DayRow[],
+  window: UsageWindow,
+  rollup: boolean,
+  bucket: Bucket = 'day',
+): WindowPlan {
   const end = rows[0]?.window_end ?? window.start;
   const clip = (row: DayRow, lo: Date, hi: Date): Span => ({
     from: new Date(Math.max(row.lo.getTime(), lo.getTime())),
@@ -176,17 +194,29 @@ export function windowPlan(rows: readonly DayRow[], window: UsageWindow, rollup:
   });
   const daily = { groups: [] as Span[], totals: [] as Span[] };
   const hourly = { groups: [] as Span[], totals: [] as Span[] };
+  const shifted: { day: Date; period: Date }[] = [];
+  const hours: { hour: Date; period: Date | null; sign: 1 | -1 }[] = [];
   for (const row of rows) {
     const day = { from: row.d, to: new Date(row.d.getTime() + 86_400_000) };
     (rollup && row.whole ? daily : hourly).totals.push(row.whole ? day : clip(row, row.lo, row.hi));
     if (row.in_window) {
       if (rollup && row.whole_in_bucket) daily.groups.push(day);
-      else hourly.groups.push(clip(row, window.start, end));
+      else if (rollup && bucket !== 'hour' && row.whole_in_window) {
+        // A local day (or month) boundary cuts this UTC day: its daily row goes to the bucket holding its noon,
+        // less the hours outside that bucket, which are counted in theirs. Sums are exact: subtraction is too.
+        const period = row.noon_bucket;
+        shifted.push({ day: row.d, period });
+        const last = row.last_bucket.getTime() > period.getTime() ? row.last_bucket.getTime() : Infinity;
+        for (let h = row.d.getTime(); h < day.to.getTime(); h += 3_600_000) {
+          if (h >= period.getTime() && h < last) continue;
+          hours.push({ hour: new Date(h), period, sign: -1 }, { hour: new Date(h), period: null, sign: 1 });
+        }
+      } else hourly.groups.push(clip(row, window.start, end));
     }
   }
   return {
     end,
-    groups: { daily: joined(daily.groups), hourly: joined(hourly.groups) },
+    groups: { daily: joined(daily.groups), hourly: joined(hourly.groups), shifted, hours },
     totals: { daily: joined(daily.totals), hourly: joined(hourly.totals) },
   };
 }
@@ -244,6 +274,36 @@ export function windowSql(
             AND hour_start < ${param(span.to, 'timestamptz')}`,
       ),
     ];
+    const shifted = sources.shifted ?? [];
+    if (shifted.length > 0) {
+      branches.push(`SELECT k.m AS t, r.${group} AS grp, r.instance_hours AS n, r.running_seconds, r.rx_bytes, r.tx_bytes,
+          r.rx_packets, r.tx_packets, r.cpu_seconds
+        FROM unnest(${param(
+          shifted.map((x) => x.day),
+          'timestamptz[]',
+        )}, ${param(
+          shifted.map((x) => x.period),
+          'timestamptz[]',
+        )}) AS k(d, m)
+        JOIN ${schema}.usage_daily r ON r.account_id = ${id} AND r.day = k.d WHERE r.instance_hours > 0`);
+    }
+    const hours = sources.hours ?? [];
+    if (hours.length > 0) {
+      const signed = (column: string) => `k.sign * u.${column}::numeric AS ${column}`;
+      branches.push(`SELECT coalesce(k.m, u.hour_start) AS t, u.${group} AS grp, k.sign AS n,
+          ${['running_seconds', 'rx_bytes', 'tx_bytes', 'rx_packets', 'tx_packets', 'cpu_seconds'].map(signed).join(', ')}
+        FROM unnest(${param(
+          hours.map((x) => x.hour),
+          'timestamptz[]',
+        )}, ${param(
+          hours.map((x) => x.period),
+          'timestamptz[]',
+        )}, ${param(
+          hours.map((x) => x.sign),
+          'int[]',
+        )}) AS k(h, m, sign)
+        JOIN ${schema}.usage_hourly u ON u.${key} = ${id} AND u.hour_start = k.h`);
+    }
     // No span: no rows, with the columns' types.
     return branches.length > 0
       ? branches.join('\nUNION ALL ')
@@ -255,7 +315,7 @@ export function windowSql(
     cut = `WHERE period > ${period} OR (period = ${period} AND grp COLLATE "C" > ${param(request.after.group, 'text')})`;
   }
   const page = `SELECT * FROM (SELECT ${bucketOf('t')} AS period, grp, ${SUMS} FROM (${source(plan.groups)}) AS s
-      GROUP BY 1, 2) AS g ${cut}
+      GROUP BY 1, 2 HAVING sum(n) > 0) AS g ${cut}
     ORDER BY period, grp COLLATE "C" ${limit === undefined ? '' : `LIMIT ${param(limit, 'int')}`}`;
   const text = !totals
     ? `SELECT period, grp, false AS is_total, instance_hours, running_seconds, rx_bytes, tx_bytes, rx_packets,
