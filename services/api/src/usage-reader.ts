@@ -302,7 +302,12 @@ export function windowSql(
           hours.map((x) => x.sign),
           'int[]',
         )}) AS k(h, m, sign)
-        JOIN ${schema}.usage_hourly u ON u.${key} = ${id} AND u.hour_start = k.h`);
+        JOIN ${schema}.usage_hourly u ON u.hour_start = k.h
+        -- The hours again as = ANY: an index scan of them, where a join alone lets the planner scan the table.
+        WHERE u.${key} = ${id} AND u.hour_start = ANY(${param(
+          [...new Set(hours.map((x) => x.hour.getTime()))].map((t) => new Date(t)),
+          'timestamptz[]',
+        )})`);
     }
     // No span: no rows, with the columns' types.
     return branches.length > 0
