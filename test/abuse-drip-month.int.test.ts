@@ -26,13 +26,10 @@ import { DEFAULT_DRIP_RULES, expectedDripMails, scenario, type Persona } from '@
 import { connectionEnv, loadConfig } from '@tally/config';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
 import {
-  applyTopics,
   createIdempotentProducer,
   createKafka,
   createRegistry,
-  deadLetterTopicOf,
   readToEnd,
-  registerSchemas,
   typedTopics,
   valueCodec,
   type TypedTopic,
@@ -51,7 +48,16 @@ import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
 import type { Message, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpCapture, type SmtpCapture } from './src/smtp-capture.ts';
-import { schemasDir } from './src/pipeline-topics.ts';
+import {
+  abuseTopicEnv,
+  createFreshTopics,
+  dripTopicEnv,
+  freshTopic,
+  mailerTopicEnv,
+  quickAbuseEnv,
+  quickDripEnv,
+  quickMailerEnv,
+} from './src/abuse-drip-topics.ts';
 import { Supervised } from './src/supervised.ts';
 
 const endpoints = loadConfig(connectionEnv);
@@ -71,19 +77,16 @@ const LATENESS = 2;
 const CLOSED = LAST - 1 - LATENESS;
 const DOMAIN = 'month.test.example';
 
-function retopic<T>(topic: TypedTopic<T>, suffix: string): TypedTopic<T> {
-  return { ...topic, spec: { ...topic.spec, name: `test.${run}.${suffix}`, partitions: 2 } };
-}
 const topics = {
-  accounts: retopic(typedTopics.accounts, 'accounts'),
-  instances: retopic(typedTopics.instances, 'instances'),
-  usage: retopic(typedTopics.usageHourly, 'usage'),
-  hourly: retopic(typedTopics.billingHourly, 'hourly'),
-  payments: retopic(typedTopics.payments, 'payments'),
-  invoices: retopic(typedTopics.invoices, 'invoices'),
-  notices: retopic(typedTopics.emailNotifications, 'email'),
-  decisions: retopic(typedTopics.abuseDecisions, 'decisions'),
-  actions: retopic(typedTopics.accountActions, 'actions'),
+  accounts: freshTopic(run, typedTopics.accounts, 'accounts', 2),
+  instances: freshTopic(run, typedTopics.instances, 'instances', 2),
+  usage: freshTopic(run, typedTopics.usageHourly, 'usage', 2),
+  hourly: freshTopic(run, typedTopics.billingHourly, 'hourly', 2),
+  payments: freshTopic(run, typedTopics.payments, 'payments', 2),
+  invoices: freshTopic(run, typedTopics.invoices, 'invoices', 2),
+  notices: freshTopic(run, typedTopics.emailNotifications, 'email', 2),
+  decisions: freshTopic(run, typedTopics.abuseDecisions, 'decisions', 2),
+  actions: freshTopic(run, typedTopics.accountActions, 'actions', 2),
 };
 const inputs = [topics.accounts, topics.instances, topics.usage, topics.hourly, topics.payments, topics.invoices];
 
@@ -112,40 +115,13 @@ function track(child: ChildHandle): ChildHandle {
 
 function startAbuse(db: TestDatabase, group: string): ChildHandle {
   return track(
-    startNodeChild(entry('abuse'), {
-      DB_SCHEMA: db.schema,
-      ABUSE_GROUP: group,
-      ABUSE_ACCOUNTS_TOPIC: topics.accounts.spec.name,
-      ABUSE_USAGE_TOPIC: topics.usage.spec.name,
-      ABUSE_BILLING_HOURLY_TOPIC: topics.hourly.spec.name,
-      ABUSE_PAYMENTS_TOPIC: topics.payments.spec.name,
-      ABUSE_INVOICES_TOPIC: topics.invoices.spec.name,
-      ABUSE_DECISIONS_TOPIC: topics.decisions.spec.name,
-      ABUSE_ACTIONS_TOPIC: topics.actions.spec.name,
-      ABUSE_NOTICES_TOPIC: topics.notices.spec.name,
-      ABUSE_DECIDE_INTERVAL_MS: '300',
-      ABUSE_SESSION_TIMEOUT_MS: '6000',
-      ABUSE_METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-    }),
+    startNodeChild(entry('abuse'), { DB_SCHEMA: db.schema, ...abuseTopicEnv(group, topics), ...quickAbuseEnv }),
   );
 }
 
 function startDrip(db: TestDatabase, prefix: string): ChildHandle {
   return track(
-    startNodeChild(entry('drip'), {
-      DB_SCHEMA: db.schema,
-      DRIP_GROUP_PREFIX: prefix,
-      DRIP_ACCOUNTS_TOPIC: topics.accounts.spec.name,
-      DRIP_INSTANCES_TOPIC: topics.instances.spec.name,
-      DRIP_PAYMENTS_TOPIC: topics.payments.spec.name,
-      DRIP_BILLING_TOPIC: topics.hourly.spec.name,
-      DRIP_NOTIFICATIONS_TOPIC: topics.notices.spec.name,
-      DRIP_DECIDE_INTERVAL_MS: '300',
-      DRIP_SESSION_TIMEOUT_MS: '6000',
-      DRIP_METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-    }),
+    startNodeChild(entry('drip'), { DB_SCHEMA: db.schema, ...dripTopicEnv(prefix, topics), ...quickDripEnv }),
   );
 }
 
@@ -153,15 +129,9 @@ function startMailer(): ChildHandle {
   return track(
     startNodeChild(entry('mailer'), {
       DB_SCHEMA: mailerDb.schema,
-      MAILER_TOPIC: topics.notices.spec.name,
-      MAILER_GROUP: `${run}-mailer`,
-      SMTP_PORT: String(smtp.port),
-      SMTP_TLS: 'none',
-      SMTP_TIMEOUT_MS: '5000',
+      ...mailerTopicEnv(`${run}-mailer`, topics.notices),
+      ...quickMailerEnv(smtp.port),
       MAIL_MESSAGE_ID_DOMAIN: DOMAIN,
-      MAILER_METRICS_PORT: '0',
-      MAILER_SESSION_TIMEOUT_MS: '6000',
-      LOG_LEVEL: 'info',
     }),
   );
 }
@@ -173,20 +143,7 @@ async function fresh(): Promise<TestDatabase> {
 }
 
 beforeAll(async () => {
-  const specs = Object.values(topics).map((t) => t.spec);
-  const admin = kafka.admin();
-  await admin.connect();
-  await applyTopics(admin, [
-    ...specs,
-    ...[...inputs, topics.notices].map((t) => ({
-      name: deadLetterTopicOf(t.spec.name),
-      partitions: 1,
-      cleanupPolicy: 'delete' as const,
-      key: 'original key',
-    })),
-  ]);
-  await admin.disconnect();
-  await registerSchemas(registry, schemasDir, specs);
+  await createFreshTopics(kafka, registry, Object.values(topics), [...inputs, topics.notices]);
   producer = createIdempotentProducer(kafka);
   await producer.connect();
   smtp = await startSmtpCapture();

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,14 +26,7 @@ import {
   serviceRoles,
   type TestDatabase,
 } from '@tally/db';
-import {
-  grantServiceAcls,
-  runDir,
-  serviceGrants,
-  startSecureBroker,
-  type SecureBroker,
-  type SecureBrokerUser,
-} from '@tally/infra';
+import { grantServiceAcls, runDir, serviceGrants, startSecureBroker, type SecureBroker } from '@tally/infra';
 import {
   applyTopics,
   createKafka,
@@ -59,6 +52,8 @@ import {
   recordCount,
   retryingUnknownTopic,
   schemasDir,
+  scramClientEnv,
+  scramUser,
   type BillingTopics,
   type PipelineTopics,
 } from './src/index.ts';
@@ -79,12 +74,11 @@ const run = `s${randomBytes(4).toString('hex')}`;
 const prefix = `${run}-`;
 const priceBookFile = fileURLToPath(new URL('../services/billing/price-books/demo.yaml', import.meta.url));
 
-const user = (name: string): SecureBrokerUser => ({ name, password: randomBytes(12).toString('hex') });
 const principals = {
-  agent: user('agent'),
-  metering: user('metering'),
-  billing: user('billing'),
-  operator: user('operator'),
+  agent: scramUser('agent'),
+  metering: scramUser('metering'),
+  billing: scramUser('billing'),
+  operator: scramUser('operator'),
 };
 type Principal = keyof typeof principals;
 
@@ -109,18 +103,7 @@ let billing: BillingTopics;
 const invoicesTopic: TopicSpec = { ...topics.invoices, name: `test.${run}.invoices` };
 
 /** The environment of a deployed client of `principal`: TLS trusting the broker's CA, SCRAM with a password file. */
-async function kafkaEnv(principal: Principal): Promise<NodeJS.ProcessEnv> {
-  const passwordFile = join(workDir, `${principal}.password`);
-  await writeFile(passwordFile, `${principals[principal].password}\n`, { mode: 0o600 });
-  return {
-    KAFKA_BROKERS: broker.brokers.join(','),
-    KAFKA_SSL: 'true',
-    KAFKA_SSL_CA_FILE: broker.caFile,
-    KAFKA_SASL_MECHANISM: 'scram-sha-512',
-    KAFKA_SASL_USERNAME: principals[principal].name,
-    KAFKA_SASL_PASSWORD_FILE: passwordFile,
-  };
-}
+const kafkaEnv = (principal: Principal) => scramClientEnv(broker, principals[principal], workDir);
 
 function start(service: string, env: NodeJS.ProcessEnv): ChildHandle {
   const child = startNodeChild(main(service), { LOG_LEVEL: 'info', ...env });

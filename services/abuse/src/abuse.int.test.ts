@@ -12,16 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { connectionEnv, loadConfig } from '@tally/config';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
 import {
-  applyTopics,
   createIdempotentProducer,
   createKafka,
   createRegistry,
-  deadLetterTopicOf,
   readToEnd,
-  registerSchemas,
   typedTopics,
   valueCodec,
-  type TopicSpec,
   type TypedTopic,
 } from '@tally/kafka';
 import { createLogger } from '@tally/log';
@@ -43,12 +39,12 @@ import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abuseClear } from '../../cli/src/abuse-clear.ts';
 import { abuseExplain } from '../../cli/src/abuse-explain.ts';
+import { abuseTopicEnv, createFreshTopics, freshTopic, quickAbuseEnv } from '../../../test/src/abuse-drip-topics.ts';
 
 const endpoints = loadConfig(connectionEnv);
 const log = createLogger('abuse-test', 'warn');
 const kafka = createKafka('abuse-test', endpoints.KAFKA_BROKERS, log);
 const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
-const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
 const abuseMain = fileURLToPath(new URL('./main.ts', import.meta.url));
 const run = `ab${randomBytes(4).toString('hex')}`;
 
@@ -60,21 +56,17 @@ const HEAVY = `${run}-heavy`;
 const LATE = `${run}-late`;
 const INVOICE = `INV-${run}-1`;
 
-const name = (suffix: string) => `test.${run}.${suffix}`;
-function retopic<T>(topic: TypedTopic<T>, suffix: string, partitions?: number): TypedTopic<T> {
-  return { ...topic, spec: { ...topic.spec, name: name(suffix), partitions: partitions ?? topic.spec.partitions } };
-}
 const inputs = {
-  accounts: retopic(typedTopics.accounts, 'accounts'),
-  usage: retopic(typedTopics.usageHourly, 'usage', 4),
-  hourly: retopic(typedTopics.billingHourly, 'hourly'),
-  payments: retopic(typedTopics.payments, 'payments'),
-  invoices: retopic(typedTopics.invoices, 'invoices'),
+  accounts: freshTopic(run, typedTopics.accounts, 'accounts'),
+  usage: freshTopic(run, typedTopics.usageHourly, 'usage', 4),
+  hourly: freshTopic(run, typedTopics.billingHourly, 'hourly'),
+  payments: freshTopic(run, typedTopics.payments, 'payments'),
+  invoices: freshTopic(run, typedTopics.invoices, 'invoices'),
 };
 const outputsOf = (round: string) => ({
-  decisions: retopic(typedTopics.abuseDecisions, `${round}.decisions`),
-  actions: retopic(typedTopics.accountActions, `${round}.actions`),
-  notices: retopic(typedTopics.emailNotifications, `${round}.notices`),
+  decisions: freshTopic(run, typedTopics.abuseDecisions, `${round}.decisions`),
+  actions: freshTopic(run, typedTopics.accountActions, `${round}.actions`),
+  notices: freshTopic(run, typedTopics.emailNotifications, `${round}.notices`),
 });
 
 const children: ChildHandle[] = [];
@@ -83,24 +75,12 @@ let producer: Producer;
 let policyFile: string;
 
 beforeAll(async () => {
-  const specs: TopicSpec[] = [
-    ...Object.values(inputs).map((t) => t.spec),
-    ...Object.values(outputsOf('first')).map((t) => t.spec),
-    ...Object.values(outputsOf('replay')).map((t) => t.spec),
-  ];
-  const admin = kafka.admin();
-  await admin.connect();
-  await applyTopics(admin, [
-    ...specs,
-    ...Object.values(inputs).map((t) => ({
-      name: deadLetterTopicOf(t.spec.name),
-      partitions: 1,
-      cleanupPolicy: 'delete' as const,
-      key: 'original key',
-    })),
-  ]);
-  await admin.disconnect();
-  await registerSchemas(registry, schemasDir, specs);
+  await createFreshTopics(
+    kafka,
+    registry,
+    [...Object.values(inputs), ...Object.values(outputsOf('first')), ...Object.values(outputsOf('replay'))],
+    Object.values(inputs),
+  );
   producer = createIdempotentProducer(kafka);
   await producer.connect();
   const dir = await mkdtemp(join(tmpdir(), 'abuse-policy-'));
@@ -243,23 +223,12 @@ async function publishInputs(): Promise<void> {
 }
 
 function startAbuse(db: TestDatabase, round: string): ChildHandle {
-  const outputs = outputsOf(round);
   const child = startNodeChild(abuseMain, {
     DB_SCHEMA: db.schema,
-    ABUSE_GROUP: `${run}-${round}`,
-    ABUSE_ACCOUNTS_TOPIC: inputs.accounts.spec.name,
-    ABUSE_USAGE_TOPIC: inputs.usage.spec.name,
-    ABUSE_BILLING_HOURLY_TOPIC: inputs.hourly.spec.name,
-    ABUSE_PAYMENTS_TOPIC: inputs.payments.spec.name,
-    ABUSE_INVOICES_TOPIC: inputs.invoices.spec.name,
-    ABUSE_DECISIONS_TOPIC: outputs.decisions.spec.name,
-    ABUSE_ACTIONS_TOPIC: outputs.actions.spec.name,
-    ABUSE_NOTICES_TOPIC: outputs.notices.spec.name,
+    ...abuseTopicEnv(`${run}-${round}`, { ...inputs, ...outputsOf(round) }),
+    ...quickAbuseEnv,
     ABUSE_POLICY_FILE: policyFile,
-    ABUSE_DECIDE_INTERVAL_MS: '300',
-    ABUSE_SESSION_TIMEOUT_MS: '6000',
     ABUSE_MAX_BYTES_PER_PARTITION: '4096', // small fetches: partitions interleave differently per run
-    ABUSE_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
   });
   children.push(child);

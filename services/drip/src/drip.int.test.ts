@@ -4,34 +4,19 @@ import { connectionEnv, loadConfig } from '@tally/config';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
 import { hourOf } from '@tally/fsm';
 import {
-  applyTopics,
   createIdempotentProducer,
   createKafka,
   createRegistry,
-  deadLetterTopicOf,
   readToEnd,
-  registerSchemas,
-  topics,
-  typedTopic,
+  typedTopics,
   valueCodec,
-  type TopicSpec,
   type TypedTopic,
 } from '@tally/kafka';
 import { createLogger } from '@tally/log';
-import {
-  account,
-  billingHourly,
-  emailNotification,
-  instance,
-  payment,
-  type Account,
-  type BillingHourly,
-  type EmailNotification,
-  type Instance,
-  type Payment,
-} from '@tally/records';
+import { type Account, type BillingHourly, type EmailNotification, type Instance, type Payment } from '@tally/records';
 import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFreshTopics, dripTopicEnv, freshTopic, quickDripEnv } from '../../../test/src/abuse-drip-topics.ts';
 
 /**
  * The drip process on the real broker and database: four input topics with a few accounts over two days of
@@ -42,20 +27,15 @@ const endpoints = loadConfig(connectionEnv);
 const log = createLogger('drip-test', 'warn');
 const kafka = createKafka('drip-test', endpoints.KAFKA_BROKERS, log);
 const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
-const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
 const mainEntry = fileURLToPath(new URL('./main.ts', import.meta.url));
 const run = `dr${randomBytes(4).toString('hex')}`;
 const prefix = `${run}-drip`;
 
-const fresh = <T>(topic: TypedTopic<T>, name: string): TypedTopic<T> => ({
-  ...topic,
-  spec: { ...topic.spec, name: `test.${run}.${name}`, partitions: 2 },
-});
-const accountsTopic = fresh(typedTopic(topics.accounts, account), 'accounts');
-const instancesTopic = fresh(typedTopic(topics.instances, instance), 'instances');
-const paymentsTopic = fresh(typedTopic(topics.payments, payment), 'payments');
-const billingTopic = fresh(typedTopic(topics.billingHourly, billingHourly), 'billing');
-const mailTopic = fresh(typedTopic(topics.emailNotifications, emailNotification), 'email');
+const accountsTopic = freshTopic(run, typedTopics.accounts, 'accounts', 2);
+const instancesTopic = freshTopic(run, typedTopics.instances, 'instances', 2);
+const paymentsTopic = freshTopic(run, typedTopics.payments, 'payments', 2);
+const billingTopic = freshTopic(run, typedTopics.billingHourly, 'billing', 2);
+const mailTopic = freshTopic(run, typedTopics.emailNotifications, 'email', 2);
 const inputs = [accountsTopic, instancesTopic, paymentsTopic, billingTopic];
 
 const HOUR = 3_600_000;
@@ -132,16 +112,15 @@ async function send<T>(topic: TypedTopic<T>, key: (value: T) => string, values: 
 function startDrip(): ChildHandle {
   return startNodeChild(mainEntry, {
     DB_SCHEMA: db.schema,
-    DRIP_GROUP_PREFIX: prefix,
-    DRIP_ACCOUNTS_TOPIC: accountsTopic.spec.name,
-    DRIP_INSTANCES_TOPIC: instancesTopic.spec.name,
-    DRIP_PAYMENTS_TOPIC: paymentsTopic.spec.name,
-    DRIP_BILLING_TOPIC: billingTopic.spec.name,
-    DRIP_NOTIFICATIONS_TOPIC: mailTopic.spec.name,
+    ...dripTopicEnv(prefix, {
+      accounts: accountsTopic,
+      instances: instancesTopic,
+      payments: paymentsTopic,
+      hourly: billingTopic,
+      notices: mailTopic,
+    }),
+    ...quickDripEnv,
     DRIP_DECIDE_INTERVAL_MS: '200',
-    DRIP_SESSION_TIMEOUT_MS: '6000',
-    DRIP_METRICS_PORT: '0',
-    LOG_LEVEL: 'info',
   });
 }
 
@@ -192,20 +171,7 @@ const watermarkNow = async () =>
 
 beforeAll(async () => {
   db = await createTestDatabase(endpoints.DATABASE_URL);
-  const specs: TopicSpec[] = [...inputs, mailTopic].map((topic) => topic.spec);
-  const admin = kafka.admin();
-  await admin.connect();
-  await applyTopics(admin, [
-    ...specs,
-    ...specs.map((spec) => ({
-      name: deadLetterTopicOf(spec.name),
-      partitions: 1,
-      cleanupPolicy: 'delete' as const,
-      key: 'original key',
-    })),
-  ]);
-  await admin.disconnect();
-  await registerSchemas(registry, schemasDir, specs);
+  await createFreshTopics(kafka, registry, [...inputs, mailTopic], [...inputs, mailTopic]);
   producer = createIdempotentProducer(kafka);
   await producer.connect();
 });

@@ -4,23 +4,21 @@ import { fileURLToPath } from 'node:url';
 import { connectionEnv, loadConfig } from '@tally/config';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
 import {
-  applyTopics,
   createIdempotentProducer,
   createKafka,
   createRegistry,
   deadLetterHeaders,
   deadLetterTopicOf,
   readToEnd,
-  registerSchemas,
-  topics,
-  typedTopic,
+  typedTopics,
   valueCodec,
 } from '@tally/kafka';
 import { createLogger } from '@tally/log';
-import { emailNotification, type EmailNotification } from '@tally/records';
+import type { EmailNotification } from '@tally/records';
 import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFreshTopics, freshTopic, mailerTopicEnv, quickMailerEnv } from '../../../test/src/abuse-drip-topics.ts';
 import { messageIdHeader } from './message-id.ts';
 
 /**
@@ -33,10 +31,9 @@ const endpoints = loadConfig(connectionEnv);
 const log = createLogger('mailer-test', 'warn');
 const kafka = createKafka('mailer-test', endpoints.KAFKA_BROKERS, log);
 const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
-const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
 const mainEntry = fileURLToPath(new URL('./main.ts', import.meta.url));
 const run = `ml${randomBytes(4).toString('hex')}`;
-const topic = typedTopic({ ...topics.emailNotifications, name: `test.${run}.email`, partitions: 1 }, emailNotification);
+const topic = freshTopic(run, typedTopics.emailNotifications, 'email', 1);
 const groupId = `${run}-mailer`;
 const DOMAIN = 'mail.test.example';
 
@@ -95,15 +92,9 @@ const codec = valueCodec(registry, topic);
 function startMailer(): ChildHandle {
   return startNodeChild(mainEntry, {
     DB_SCHEMA: db.schema,
-    MAILER_TOPIC: topic.spec.name,
-    MAILER_GROUP: groupId,
-    SMTP_PORT: String(smtpPort),
-    SMTP_TLS: 'none',
-    SMTP_TIMEOUT_MS: '5000',
+    ...mailerTopicEnv(groupId, topic),
+    ...quickMailerEnv(smtpPort),
     MAIL_MESSAGE_ID_DOMAIN: DOMAIN,
-    MAILER_METRICS_PORT: '0',
-    MAILER_SESSION_TIMEOUT_MS: '6000',
-    LOG_LEVEL: 'info',
   });
 }
 
@@ -135,14 +126,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 
 beforeAll(async () => {
   db = await createTestDatabase(endpoints.DATABASE_URL);
-  const admin = kafka.admin();
-  await admin.connect();
-  await applyTopics(admin, [
-    topic.spec,
-    { name: deadLetterTopicOf(topic.spec.name), partitions: 1, cleanupPolicy: 'delete', key: 'original key' },
-  ]);
-  await admin.disconnect();
-  await registerSchemas(registry, schemasDir, [topic.spec]);
+  await createFreshTopics(kafka, registry, [topic], [topic]);
   producer = createIdempotentProducer(kafka);
   await producer.connect();
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
