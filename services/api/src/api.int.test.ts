@@ -18,7 +18,6 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type RouteInfo } from './app.ts';
 import type { ApiDeps } from './deps.ts';
-import type { OpsSource } from './ops-source.ts';
 import {
   insertAccounts,
   insertDraft,
@@ -28,6 +27,7 @@ import {
   testInvoice,
   usageRows,
 } from './test-seed.ts';
+import { testApiDeps } from './test-app.ts';
 
 const endpoints = loadConfig(connectionEnv);
 const NOW = Date.parse('2026-11-15T12:00:00Z');
@@ -37,14 +37,6 @@ const usage = [
   ...usageRows('acct-a', 5, START, HOURS, 1),
   ...usageRows('acct-b', 2, START, HOURS, 2), // another account: never in acct-a's figures
 ];
-
-// Operator routes are exercised against the broker in ops.int.test.ts; here they only need to be reachable.
-const opsStub: OpsSource = {
-  status: () => Promise.reject(new Error('not in this test')),
-  deadLetters: () => Promise.reject(new Error('not in this test')),
-  late: () => Promise.reject(new Error('not in this test')),
-  close: () => Promise.resolve(),
-};
 
 let db: TestDatabase;
 let app: FastifyInstance;
@@ -60,22 +52,8 @@ function deps(overrides: Partial<ApiDeps> = {}): ApiDeps {
       done();
     },
   });
-  return {
-    tokens: db.pool,
-    read: db.pool,
-    schemas: { billing: db.schema, metering: db.schema, abuse: db.schema },
-    ops: opsStub,
-    log: createLogger('api-test', 'info', sink),
-    rateLimitPerMinute: 100_000,
-    issuer: {
-      name: 'Tally Cloud AG',
-      address: { line1: 'Seestrasse 5', line2: '', city: 'Bern', postalCode: '3000', region: '', country: 'CH' },
-      taxId: 'CHE-123.456.789 MWST',
-      paymentTermsDays: 30,
-    },
-    now: () => NOW,
-    ...overrides,
-  };
+  // Operator routes are exercised against the broker in ops.int.test.ts; here they only need to be reachable.
+  return testApiDeps(db, createLogger('api-test', 'info', sink), { now: () => NOW, ...overrides });
 }
 
 beforeAll(async () => {

@@ -19,7 +19,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
 import { CONSOLE_DIR } from './console-static.ts';
-import type { OpsSource } from './ops-source.ts';
+import { testApiDeps, unreachableOps } from './test-app.ts';
 import { insertAccounts, insertFinalized, insertUsage, testAccount, testInvoice, usageRows } from './test-seed.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,14 +27,6 @@ const SCREENSHOTS = fileURLToPath(new URL('../../../.cache/console-screenshots/'
 const endpoints = loadConfig(connectionEnv);
 const START = Date.parse('2026-10-30T20:00:00Z');
 const NUMBER = 'INV-2026-000001';
-
-// The operators' page is not part of this test (ops.int.test.ts covers its source); it must not even be asked for.
-const opsStub: OpsSource = {
-  status: () => Promise.reject(new Error('a support token reached the operators’ status')),
-  deadLetters: () => Promise.reject(new Error('not in this test')),
-  late: () => Promise.reject(new Error('not in this test')),
-  close: () => Promise.resolve(),
-};
 
 let db: TestDatabase;
 let app: FastifyInstance;
@@ -53,22 +45,13 @@ beforeAll(async () => {
   await insertUsage(db.pool, [...usageRows('acct-a', 4, START, 30, 1), ...usageRows('acct-b', 2, START, 30, 2)]);
   await insertFinalized(db.pool, testInvoice('acct-a', '2026-10', 'CHF', ['120.40', '3.15']), NUMBER);
   support = (await createToken(db.pool, 'console-support', 'support')).token;
-  ({ app } = await buildApp({
-    tokens: db.pool,
-    read: db.pool,
-    schemas: { billing: db.schema, metering: db.schema, abuse: db.schema },
-    ops: opsStub,
-    log: createLogger('console-test', 'warn'),
-    rateLimitPerMinute: 100_000,
-    issuer: {
-      name: 'Tally Cloud AG',
-      address: { line1: 'Seestrasse 5', line2: '', city: 'Bern', postalCode: '3000', region: '', country: 'CH' },
-      taxId: 'CHE-123.456.789 MWST',
-      paymentTermsDays: 30,
-    },
-    consoleDir: CONSOLE_DIR,
-    now: () => Date.now(),
-  }));
+  ({ app } = await buildApp(
+    testApiDeps(db, createLogger('console-test', 'warn'), {
+      // The operators' page is not part of this test (ops.int.test.ts covers its source); it must not even be asked for.
+      ops: unreachableOps('a support token reached the operators’ status'),
+      consoleDir: CONSOLE_DIR,
+    }),
+  ));
   base = await app.listen({ host: '127.0.0.1', port: 0 });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
