@@ -14,25 +14,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectionEnv, loadConfig } from '@tally/config';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
+import { grantServiceAcls, runDir, serviceGrants, startSecureBroker, type SecureBroker } from '@tally/infra';
 import {
-  grantServiceAcls,
-  runDir,
-  serviceGrants,
-  startSecureBroker,
-  type SecureBroker,
-  type SecureBrokerUser,
-} from '@tally/infra';
-import {
-  applyTopics,
   createIdempotentProducer,
   createKafka,
   createRegistry,
   deadLetterTopicOf,
   readToEnd,
-  registerSchemas,
   typedTopics,
   valueCodec,
-  type TopicSpec,
   type TypedTopic,
 } from '@tally/kafka';
 import { createLogger } from '@tally/log';
@@ -49,7 +39,19 @@ import {
 import { eventually, startNodeChild, type ChildHandle } from '@tally/testing';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordCount, schemasDir } from './src/index.ts';
+import {
+  abuseTopicEnv,
+  createFreshTopics,
+  dripTopicEnv,
+  freshTopic,
+  mailerTopicEnv,
+  quickAbuseEnv,
+  quickDripEnv,
+  quickMailerEnv,
+  recordCount,
+  scramClientEnv,
+  scramUser,
+} from './src/index.ts';
 
 const endpoints = loadConfig(connectionEnv);
 const log = createLogger('secure-services-e2e', 'warn');
@@ -62,46 +64,27 @@ const START = Date.UTC(2026, 5, 1);
 const HOURS = 8;
 const MINER = `${run}-miner`;
 
-const user = (name: string): SecureBrokerUser => ({ name, password: randomBytes(12).toString('hex') });
-const principals = { abuse: user('abuse'), drip: user('drip'), mailer: user('mailer') };
+const principals = { abuse: scramUser('abuse'), drip: scramUser('drip'), mailer: scramUser('mailer') };
 type Principal = keyof typeof principals;
 
-const retopic = <T>(topic: TypedTopic<T>, suffix: string): TypedTopic<T> => ({
-  ...topic,
-  spec: { ...topic.spec, name: `test.${run}.${suffix}` },
-});
 const t = {
-  accounts: retopic(typedTopics.accounts, 'accounts'),
-  instances: retopic(typedTopics.instances, 'instances'),
-  usage: retopic(typedTopics.usageHourly, 'usage'),
-  hourly: retopic(typedTopics.billingHourly, 'hourly'),
-  payments: retopic(typedTopics.payments, 'payments'),
-  invoices: retopic(typedTopics.invoices, 'invoices'),
-  decisions: retopic(typedTopics.abuseDecisions, 'decisions'),
-  actions: retopic(typedTopics.accountActions, 'actions'),
-  notices: retopic(typedTopics.emailNotifications, 'notices'),
+  accounts: freshTopic(run, typedTopics.accounts, 'accounts'),
+  instances: freshTopic(run, typedTopics.instances, 'instances'),
+  usage: freshTopic(run, typedTopics.usageHourly, 'usage'),
+  hourly: freshTopic(run, typedTopics.billingHourly, 'hourly'),
+  payments: freshTopic(run, typedTopics.payments, 'payments'),
+  invoices: freshTopic(run, typedTopics.invoices, 'invoices'),
+  decisions: freshTopic(run, typedTopics.abuseDecisions, 'decisions'),
+  actions: freshTopic(run, typedTopics.accountActions, 'actions'),
+  notices: freshTopic(run, typedTopics.emailNotifications, 'notices'),
 };
 const consumed = [t.accounts, t.instances, t.usage, t.hourly, t.payments, t.invoices, t.notices];
 
 /** The names the three processes read, and serviceGrants reads the same way. */
 const names: Record<string, string> = {
-  ABUSE_GROUP: `abuse-${run}`,
-  ABUSE_ACCOUNTS_TOPIC: t.accounts.spec.name,
-  ABUSE_USAGE_TOPIC: t.usage.spec.name,
-  ABUSE_BILLING_HOURLY_TOPIC: t.hourly.spec.name,
-  ABUSE_PAYMENTS_TOPIC: t.payments.spec.name,
-  ABUSE_INVOICES_TOPIC: t.invoices.spec.name,
-  ABUSE_DECISIONS_TOPIC: t.decisions.spec.name,
-  ABUSE_ACTIONS_TOPIC: t.actions.spec.name,
-  ABUSE_NOTICES_TOPIC: t.notices.spec.name,
-  DRIP_GROUP_PREFIX: `drip-${run}`,
-  DRIP_ACCOUNTS_TOPIC: t.accounts.spec.name,
-  DRIP_INSTANCES_TOPIC: t.instances.spec.name,
-  DRIP_PAYMENTS_TOPIC: t.payments.spec.name,
-  DRIP_BILLING_TOPIC: t.hourly.spec.name,
-  DRIP_NOTIFICATIONS_TOPIC: t.notices.spec.name,
-  MAILER_GROUP: `mailer-${run}`,
-  MAILER_TOPIC: t.notices.spec.name,
+  ...abuseTopicEnv(`abuse-${run}`, t),
+  ...dripTopicEnv(`drip-${run}`, t),
+  ...mailerTopicEnv(`mailer-${run}`, t.notices),
 };
 
 /** A bare SMTP server (no TLS, no auth) that keeps each message's recipients. */
@@ -156,26 +139,12 @@ let workDir: string;
 let producer: Producer;
 let brokerSeconds = 0;
 
-/** The environment of a deployed client of `principal`: TLS trusting the broker's CA, SCRAM with a password file. */
-async function kafkaEnv(principal: Principal): Promise<NodeJS.ProcessEnv> {
-  const passwordFile = join(workDir, `${principal}.password`);
-  await writeFile(passwordFile, `${principals[principal].password}\n`, { mode: 0o600 });
-  return {
-    KAFKA_BROKERS: broker.brokers.join(','),
-    KAFKA_SSL: 'true',
-    KAFKA_SSL_CA_FILE: broker.caFile,
-    KAFKA_SASL_MECHANISM: 'scram-sha-512',
-    KAFKA_SASL_USERNAME: principals[principal].name,
-    KAFKA_SASL_PASSWORD_FILE: passwordFile,
-  };
-}
-
 async function start(service: Principal, env: NodeJS.ProcessEnv): Promise<ChildHandle> {
   const db = await createTestDatabase(endpoints.DATABASE_URL);
   databases.push(db);
   const child = startNodeChild(main(service), {
     LOG_LEVEL: 'info',
-    ...(await kafkaEnv(service)),
+    ...(await scramClientEnv(broker, principals[service], workDir)),
     ...names,
     DATABASE_URL: endpoints.DATABASE_URL,
     DB_SCHEMA: db.schema,
@@ -319,19 +288,10 @@ beforeAll(async () => {
   broker = await startSecureBroker(`services-${run}`, Object.values(principals), log, 120_000);
   brokerSeconds = (Date.now() - began) / 1000;
   admin = createKafka('secure-services-admin', broker.brokers, log, broker.security(broker.admin, 'scram-sha-512'));
-  const specs: TopicSpec[] = Object.values(t).map((topic) => topic.spec);
+  await createFreshTopics(admin, registry, Object.values(t), consumed);
   const kafkaAdmin = admin.admin();
   await kafkaAdmin.connect();
   try {
-    await applyTopics(kafkaAdmin, [
-      ...specs,
-      ...consumed.map((topic): TopicSpec => ({
-        name: deadLetterTopicOf(topic.spec.name),
-        partitions: 1,
-        cleanupPolicy: 'delete',
-        key: 'original key',
-      })),
-    ]);
     const grants = serviceGrants(names);
     await grantServiceAcls(kafkaAdmin, {
       [principals.abuse.name]: grants.abuse,
@@ -341,7 +301,6 @@ beforeAll(async () => {
   } finally {
     await kafkaAdmin.disconnect();
   }
-  await registerSchemas(registry, schemasDir, specs);
   producer = createIdempotentProducer(admin);
   await producer.connect();
   await publishInputs();
@@ -378,24 +337,11 @@ describe('abuse, drip and the mailer on a SASL_SSL broker, each under its own pr
 
     const policies = join(workDir, 'abuse-policy.yaml');
     await writeFile(policies, 'latenessHours: 2\n');
-    const abuse = await start('abuse', {
-      ABUSE_POLICY_FILE: policies,
-      ABUSE_DECIDE_INTERVAL_MS: '300',
-      ABUSE_SESSION_TIMEOUT_MS: '6000',
-      ABUSE_METRICS_PORT: '0',
-    });
-    const drip = await start('drip', {
-      DRIP_DECIDE_INTERVAL_MS: '300',
-      DRIP_SESSION_TIMEOUT_MS: '6000',
-      DRIP_METRICS_PORT: '0',
-    });
+    const abuse = await start('abuse', { ...quickAbuseEnv, ABUSE_POLICY_FILE: policies });
+    const drip = await start('drip', quickDripEnv);
     const mailer = await start('mailer', {
+      ...quickMailerEnv((smtp.server.address() as AddressInfo).port),
       SMTP_HOST: '127.0.0.1',
-      SMTP_PORT: String((smtp.server.address() as AddressInfo).port),
-      SMTP_TLS: 'none',
-      SMTP_TIMEOUT_MS: '5000',
-      MAILER_SESSION_TIMEOUT_MS: '6000',
-      MAILER_METRICS_PORT: '0',
     });
 
     // Abuse suspends the miner and tells it; drip welcomes it; the mailer delivers both.
