@@ -3,9 +3,7 @@ import { createTestDatabase, inTransaction, type TestDatabase } from '@tally/db'
 import type { PricingModel, UsageHourly } from '@tally/records';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@tally/log';
 import { planAccounts } from './account-state.ts';
-import { finalizeDue } from './finalizer.ts';
 import { invoiceHash } from './invoice-hash.ts';
 import { planInvoices } from './invoice-plan.ts';
 import { PriceBook } from './price-book.ts';
@@ -111,59 +109,4 @@ describe('planAccounts (usage summed by PostgreSQL per stretch)', () => {
       { numRuns: 40 },
     );
   }, 50_000);
-
-  it('finalizes two due months of one account in one chunk, in order, as the record-by-record plan bills them', async () => {
-    const acct = account({
-      accountId: 'two-months',
-      timeZone: 'UTC',
-      freeCredit: '30',
-      createdAt: at('2020-01-01T00:00:00Z'),
-    });
-    const jan = at('2025-01-10T00:00:00Z');
-    const feb = at('2025-02-10T00:00:00Z');
-    const records = [0, 1, 2].flatMap((h) => [
-      usage({ accountId: acct.accountId, instanceId: 'tm-1', instanceType: 'g1.large', hourStart: jan + h * HOUR }),
-      usage({ accountId: acct.accountId, instanceId: 'tm-1', instanceType: 'g1.large', hourStart: feb + h * HOUR }),
-    ]);
-    const other = await createTestDatabase(endpoints.DATABASE_URL);
-    try {
-      await inTransaction(other.pool, async (client) => {
-        await upsertAccounts(client, [acct]);
-        await upsertPrices(client, entries);
-        await upsertUsage(client, records);
-        await client.query(`INSERT INTO billing_dirty_accounts (account_id) VALUES ($1)`, [acct.accountId]);
-      });
-      const outcome = await finalizeDue(other.pool, {
-        issuer: 'test',
-        numberPrefix: 'INV',
-        graceMs: HOUR,
-        adjustmentMonths: 3,
-        batchSize: 50,
-        clock: () => at('2025-06-01T00:00:00Z'),
-        gate: ({ now }) => Promise.resolve(now),
-        log: createLogger('account-state-test', 'silent'),
-      });
-      expect(outcome.finalized).toBe(2);
-      const stored = await other.pool.query<{ month: string; number: string; content_hash: string }>(
-        `SELECT month, number, content_hash FROM invoices WHERE status = 'finalized' ORDER BY month`,
-      );
-      // January is billed first; February starts from the credit January left.
-      const expected = planInvoices({
-        account: acct,
-        finalized: [],
-        usage: records,
-        prices: book,
-        adjustmentMonths: 3,
-      });
-      expect(stored.rows).toEqual(
-        expected.map((p, i) => ({
-          month: p.month,
-          number: `INV-2025-00000${i + 1}`,
-          content_hash: invoiceHash(p.invoice!),
-        })),
-      );
-    } finally {
-      await other.drop();
-    }
-  }, 30_000);
 });
