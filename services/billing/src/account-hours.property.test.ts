@@ -89,11 +89,8 @@ function publish(batches: readonly (readonly UsageHourly[])[], timeZone: string,
     if (changed.size === 0) continue;
     const from = Math.min(...changed);
     const monthStart = monthPeriod(monthOf(from, timeZone), timeZone).start;
-    // Hours up to the stale mark's first hour keep valid positions; later ones may not.
-    const before = [...published.keys()].filter(
-      (h) => h >= monthStart && h < from && (staleFrom === undefined || h <= staleFrom),
-    );
-    const p = before.length > 0 ? Math.max(...before) : undefined;
+    const before = [...published.keys()].filter((h) => h >= monthStart && h < from);
+    const p = staleFrom === undefined && before.length > 0 ? Math.max(...before) : undefined;
     const position = p === undefined ? undefined : positions.get(p);
     const start = p !== undefined && positionUsable(position, acct, book, p) ? position : undefined;
     const end = monthPeriod(monthOf(Math.max(...changed), timeZone), timeZone).end;

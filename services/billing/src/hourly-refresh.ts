@@ -115,11 +115,9 @@ interface Positioned {
 }
 
 /**
- * Per account, the position stored with its latest hour before the first changed one in the same month that is not
- * after the account's stale mark (hours up to the mark's first hour are up to date: a change before them would have
- * marked from there), when its fingerprint still holds. The stored hours after it are summed as they are, as the
- * month's start would have been. Accounts without one are summed from the month's start (loadMonthsSoFar). Hours
- * arrive out of order across partitions in a rebuild, so accounts are often marked; this keeps the batch short then.
+ * Per account, the position stored with its latest hour before the first changed one in the same month, when it may
+ * start the sweep: the account has no stale mark (then every stored hour's position is up to date) and the position's
+ * fingerprint still holds. Accounts without one are summed from the month's start (loadMonthsSoFar).
  */
 async function loadPositions(
   db: Queryable,
@@ -132,12 +130,11 @@ async function loadPositions(
   const rows = await db.query<{ account_id: string; hour_start: string; position: MonthPosition | null }>(
     `SELECT k.account_id, p.hour_start, p.position
      FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(account_id, from_ms, first_ms)
-     LEFT JOIN billing_hourly_stale s ON s.account_id = k.account_id
      CROSS JOIN LATERAL (
        SELECT h.hour_start, h.position FROM billing_hourly h
        WHERE h.account_id = k.account_id AND h.hour_start >= k.from_ms AND h.hour_start < k.first_ms
-         AND (s.from_hour IS NULL OR h.hour_start <= s.from_hour)
-       ORDER BY h.hour_start DESC LIMIT 1) AS p`,
+       ORDER BY h.hour_start DESC LIMIT 1) AS p
+     WHERE NOT EXISTS (SELECT 1 FROM billing_hourly_stale s WHERE s.account_id = k.account_id)`,
     [
       known.map((k) => k.account.accountId),
       known.map((k) => monthPeriod(monthOf(k.hours[0]!, k.account.timeZone), k.account.timeZone).start),
