@@ -4,13 +4,7 @@
  *    topic, upserts usage, recomputes and enqueues BillingHourly, marks drafts, stores offsets; nothing is due yet.
  * 2. the time to finalize one month for BENCH_ACCOUNTS accounts (default 10 000): draft refresh of what is still
  *    marked, then numbering and storing every invoice (finalizeDue, in process).
- * 3. rebuilding a month from empty tables: BENCH_REBUILD_INSTANCES instances (default 1 000, two per account) running
- *    every hour of a 30-day month (720 usage records each) on a fresh topic, read by a billing process with empty
- *    tables (hourly values, drafts) until every record is consumed, then the drafts refreshed and the month finalized.
- *    `rebuild_month_10k_s` is that time scaled to 10 000 instances (7.2 M records): measured directly when
- *    BENCH_REBUILD_INSTANCES=10000, else extrapolated linearly (the per-batch cost no longer grows with the hour of
- *    the month; `rebuild_extrapolated` says which).
- * 4. the peak memory of a draft refresh for one large account: BENCH_BIG_INSTANCES instances (default 500) running
+ * 3. the peak memory of a draft refresh for one large account: BENCH_BIG_INSTANCES instances (default 500) running
  *    every hour of BENCH_BIG_MONTHS months (default 12), written straight into billing_usage; the refresh plans
  *    one account at a time and streams each month, so its peak stays far below the account's usage.
  * The last line is a JSON object with the figures.
@@ -18,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { finalizeDue, refreshAllDirtyDrafts } from '@tally/billing/runtime';
-import { createPool, createTestDatabase } from '@tally/db';
+import { createTestDatabase } from '@tally/db';
 import { loadStackConfig, prepareTopicsAndSchemas, schemasDir, stackUp } from '@tally/infra';
 import {
   applyTopics,
@@ -42,8 +36,6 @@ const HOURS = Number(process.env['BENCH_HOURS'] ?? 12);
 const INSTANCES_PER_ACCOUNT = Number(process.env['BENCH_INSTANCES_PER_ACCOUNT'] ?? 2);
 const HOUR = 3_600_000;
 const START = Date.UTC(2025, 2, 3);
-const REBUILD_INSTANCES = Number(process.env['BENCH_REBUILD_INSTANCES'] ?? 1_000);
-const REBUILD_HOURS = 720;
 const BIG_INSTANCES = Number(process.env['BENCH_BIG_INSTANCES'] ?? 500);
 const BIG_MONTHS = Number(process.env['BENCH_BIG_MONTHS'] ?? 12);
 const billingMain = fileURLToPath(new URL('../../services/billing/src/main.ts', import.meta.url));
@@ -113,7 +105,36 @@ export async function run(): Promise<void> {
       return { key: accountId, value };
     }),
   );
-  const prices = benchPrices();
+  const perUnit = (unitPrice: string) => ({ kind: 'per_unit' as const, unitPrice });
+  const prices: PriceEntry[] = [
+    {
+      sku: 'compute.s1.small',
+      currency: 'USD',
+      effectiveFrom: Date.UTC(2020, 0, 1),
+      unit: 'hour',
+      model: perUnit('0.0104'),
+    },
+    {
+      sku: 'compute.g1.large',
+      currency: 'USD',
+      effectiveFrom: Date.UTC(2020, 0, 1),
+      unit: 'hour',
+      model: perUnit('1.25'),
+    },
+    {
+      sku: 'egress.gb',
+      currency: 'USD',
+      effectiveFrom: Date.UTC(2020, 0, 1),
+      unit: 'gb',
+      model: {
+        kind: 'graduated',
+        tiers: [
+          { upTo: '100', unitPrice: '0', flatFee: '0' },
+          { upTo: null, unitPrice: '0.09', flatFee: '0' },
+        ],
+      },
+    },
+  ];
   await produce(
     typedTopics.prices,
     specs.prices,
@@ -146,10 +167,42 @@ export async function run(): Promise<void> {
     }
   }
   await produce(typedTopics.usageHourly, specs.usage, usage());
+  await producer.disconnect();
 
   const db = await createTestDatabase(endpoints.databaseUrl);
-  const consumedUsage = await consumeWithBilling(endpoints, db.schema, `${run}-billing`, specs, records);
-  const usageSeconds = consumedUsage.seconds;
+  const group = `${run}-billing`;
+  const child = startNodeChild(billingMain, {
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    DATABASE_URL: endpoints.databaseUrl,
+    DB_SCHEMA: db.schema,
+    BILLING_GROUP: group,
+    BILLING_USAGE_TOPIC: specs.usage.name,
+    // No metering feeds this billing: the finalizer waits for no traffic.samples.
+    BILLING_FINALIZE_WAIT_FOR_METERING: 'false',
+    BILLING_PRICES_TOPIC: specs.prices.name,
+    BILLING_ACCOUNTS_TOPIC: specs.accounts.name,
+    BILLING_PAYMENTS_TOPIC: specs.payments.name,
+    BILLING_HOURLY_TOPIC: specs.hourly.name,
+    // Nothing is due during the throughput phase: the finalizer is timed separately.
+    BILLING_GRACE_HOURS: '100000000',
+    BILLING_METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+  });
+  const consumedUsage = async () => {
+    const result = await db.pool.query<{ n: string | null }>(
+      'SELECT sum(next_offset) AS n FROM consumer_offsets WHERE group_id = $1 AND topic = $2',
+      [group, specs.usage.name],
+    );
+    return Number(result.rows[0]?.n ?? 0);
+  };
+  await eventually(async () => (await consumedUsage()) > 0, 120_000, 20);
+  const started = performance.now();
+  const done = await eventually(async () => (await consumedUsage()) >= records, 1_800_000, 100);
+  const usageSeconds = (performance.now() - started) / 1000;
+  if (!done) throw new Error(`billing did not consume the usage:\n${child.output()}`);
+  child.process.kill('SIGTERM');
+  await child.exited;
   const hourly = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM billing_hourly');
 
   const options = { adjustmentMonths: 3, batchSize: 500 };
@@ -170,20 +223,11 @@ export async function run(): Promise<void> {
   const finalizeSeconds = (performance.now() - finalizeStarted) / 1000;
   await db.drop();
 
-  const rebuild = await rebuildMonth(run, endpoints, admin, registry, produce, log);
-  await producer.disconnect();
-  const rebuild10k = (rebuild.seconds * 10_000) / REBUILD_INSTANCES;
-
   const big = await bigAccountRefresh(endpoints.databaseUrl);
 
   await admin
     .deleteTopics({
-      topics: [
-        ...[specs, rebuild.specs].flatMap((set) => Object.values(set).map((s) => s.name)),
-        ...[specs, rebuild.specs].flatMap((set) =>
-          [set.usage, set.prices, set.accounts, set.payments].map((s) => deadLetterTopicOf(s.name)),
-        ),
-      ],
+      topics: [...Object.values(specs).map((s) => s.name), ...consumed.map((s) => deadLetterTopicOf(s.name))],
     })
     .catch(() => undefined);
   await admin.disconnect();
@@ -192,13 +236,6 @@ export async function run(): Promise<void> {
   console.log(`hourly billing     ${usageRps} usage records/s (${records} records in ${usageSeconds.toFixed(1)} s)`);
   console.log(`draft refresh      ${ACCOUNTS} accounts in ${refreshSeconds.toFixed(1)} s (marks left after consuming)`);
   console.log(`finalization       ${outcome.finalized} invoices in ${finalizeSeconds.toFixed(1)} s`);
-  console.log(
-    `month rebuild      ${REBUILD_INSTANCES} instances × ${REBUILD_HOURS} h (${rebuild.records} records) from empty ` +
-      `tables in ${rebuild.seconds.toFixed(1)} s (consume ${rebuild.consumeSeconds.toFixed(1)} s at ` +
-      `${Math.round(rebuild.records / rebuild.consumeSeconds)}/s, drafts ${rebuild.refreshSeconds.toFixed(1)} s, ` +
-      `finalize ${rebuild.finalized} in ${rebuild.finalizeSeconds.toFixed(1)} s); 10 000 instances: ` +
-      `${rebuild10k.toFixed(0)} s${REBUILD_INSTANCES === 10_000 ? '' : ' (extrapolated)'}`,
-  );
   console.log(
     `large account      ${BIG_INSTANCES} instances × ${BIG_MONTHS} months (${big.rows} usage rows): draft refresh ` +
       `in ${big.seconds.toFixed(1)} s, peak heap +${big.peakHeapMb.toFixed(0)} MB, peak RSS +${big.peakRssMb.toFixed(0)} MB ` +
@@ -216,12 +253,6 @@ export async function run(): Promise<void> {
       invoices_finalized: outcome.finalized,
       finalize_s: Number(finalizeSeconds.toFixed(2)),
       finalize_invoices_per_s: Math.round(outcome.finalized / finalizeSeconds),
-      rebuild_instances: REBUILD_INSTANCES,
-      rebuild_records: rebuild.records,
-      rebuild_s: Number(rebuild.seconds.toFixed(2)),
-      rebuild_consume_rps: Math.round(rebuild.records / rebuild.consumeSeconds),
-      rebuild_month_10k_s: Number(rebuild10k.toFixed(1)),
-      rebuild_extrapolated: REBUILD_INSTANCES !== 10_000,
       big_account_instances: BIG_INSTANCES,
       big_account_months: BIG_MONTHS,
       big_account_usage_rows: big.rows,
@@ -315,222 +346,4 @@ async function bigAccountRefresh(databaseUrl: string) {
   } finally {
     await db.drop();
   }
-}
-
-type Produce = <T>(
-  typed: TypedTopic<T>,
-  spec: TopicSpec,
-  records: Iterable<{ key: string; value: T }>,
-) => Promise<void>;
-type Endpoints = Awaited<ReturnType<typeof stackUp>>;
-interface BillingTopics {
-  readonly usage: TopicSpec;
-  readonly prices: TopicSpec;
-  readonly accounts: TopicSpec;
-  readonly payments: TopicSpec;
-  readonly hourly: TopicSpec;
-}
-
-/**
- * Runs the billing process (child) on `schema` until it has stored offsets past `records` usage records, then stops
- * it. Timed from its first stored usage offset (start-up and the group join left out) to the last.
- */
-async function consumeWithBilling(
-  endpoints: Endpoints,
-  schema: string,
-  group: string,
-  specs: BillingTopics,
-  records: number,
-): Promise<{ seconds: number }> {
-  const pool = createPool(endpoints.databaseUrl, { schema });
-  const child = startNodeChild(billingMain, {
-    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-    DATABASE_URL: endpoints.databaseUrl,
-    DB_SCHEMA: schema,
-    BILLING_GROUP: group,
-    BILLING_USAGE_TOPIC: specs.usage.name,
-    // No metering feeds this billing: the finalizer waits for no traffic.samples.
-    BILLING_FINALIZE_WAIT_FOR_METERING: 'false',
-    BILLING_PRICES_TOPIC: specs.prices.name,
-    BILLING_ACCOUNTS_TOPIC: specs.accounts.name,
-    BILLING_PAYMENTS_TOPIC: specs.payments.name,
-    BILLING_HOURLY_TOPIC: specs.hourly.name,
-    // Nothing is due while consuming: the finalizer is timed separately.
-    BILLING_GRACE_HOURS: '100000000',
-    BILLING_METRICS_PORT: '0',
-    LOG_LEVEL: 'warn',
-  });
-  const consumedUsage = async () => {
-    const result = await pool.query<{ n: string | null }>(
-      'SELECT sum(next_offset) AS n FROM consumer_offsets WHERE group_id = $1 AND topic = $2',
-      [group, specs.usage.name],
-    );
-    return Number(result.rows[0]?.n ?? 0);
-  };
-  try {
-    await eventually(async () => (await consumedUsage()) > 0, 120_000, 20);
-    const started = performance.now();
-    const done = await eventually(async () => (await consumedUsage()) >= records, 3_600_000, 100);
-    const seconds = (performance.now() - started) / 1000;
-    if (!done) throw new Error(`billing did not consume the usage:\n${child.output()}`);
-    return { seconds };
-  } finally {
-    child.process.kill('SIGTERM');
-    await child.exited;
-    await pool.end();
-  }
-}
-
-/**
- * A month of REBUILD_INSTANCES instances (two per account, every hour of a 30-day month) rebuilt by a billing process
- * from empty tables: consumed from a fresh topic, drafts refreshed, the month finalized. The time runs from the
- * first stored usage offset to the last invoice.
- */
-async function rebuildMonth(
-  run: string,
-  endpoints: Endpoints,
-  admin: ReturnType<ReturnType<typeof createKafka>['admin']>,
-  registry: ReturnType<typeof createRegistry>,
-  produce: Produce,
-  log: ReturnType<typeof createLogger>,
-) {
-  const named = (spec: TopicSpec, suffix: string): TopicSpec => ({ ...spec, name: `${run}.rebuild.${suffix}` });
-  const specs = {
-    usage: named(topics.usageHourly, 'usage'),
-    prices: named(topics.prices, 'prices'),
-    accounts: named(topics.accounts, 'accounts'),
-    payments: named(topics.payments, 'payments'),
-    hourly: named(topics.billingHourly, 'billing-hourly'),
-  };
-  const consumed = [specs.usage, specs.prices, specs.accounts, specs.payments];
-  await applyTopics(admin, [
-    ...Object.values(specs),
-    ...consumed.map((s): TopicSpec => ({
-      name: deadLetterTopicOf(s.name),
-      partitions: 1,
-      cleanupPolicy: 'delete',
-      key: 'k',
-    })),
-  ]);
-  await registerSchemas(registry, schemasDir, Object.values(specs));
-  const accounts = Math.ceil(REBUILD_INSTANCES / 2);
-  const accountIds = Array.from({ length: accounts }, (_, i) => `${run}-r${String(i).padStart(6, '0')}`);
-  const zones = ['UTC', 'Europe/Zurich', 'America/New_York'];
-  await produce(
-    typedTopics.accounts,
-    specs.accounts,
-    accountIds.map((accountId, i) => ({
-      key: accountId,
-      value: {
-        accountId,
-        name: accountId,
-        email: `r${i}@example.com`,
-        plan: 'paying',
-        freeCredit: '0',
-        currency: 'USD',
-        timeZone: zones[i % zones.length]!,
-        createdAt: Date.UTC(2020, 0, 1),
-        address: null,
-        unsubscribed: false,
-      } satisfies Account,
-    })),
-  );
-  await produce(
-    typedTopics.prices,
-    specs.prices,
-    benchPrices().map((p) => ({ key: `${p.sku}|${p.currency}|${new Date(p.effectiveFrom).toISOString()}`, value: p })),
-  );
-  // April 2025 in UTC (30 days): the Zurich and New York accounts' Aprils are within a few hours of it.
-  const monthStart = Date.UTC(2025, 3, 1);
-  const records = REBUILD_INSTANCES * REBUILD_HOURS;
-  process.stderr.write(`producing ${records} usage records for the month rebuild (${REBUILD_INSTANCES} instances)\n`);
-  function* usage(): Generator<{ key: string; value: UsageHourly }> {
-    for (let h = 0; h < REBUILD_HOURS; h += 1) {
-      for (let n = 0; n < REBUILD_INSTANCES; n += 1) {
-        const value: UsageHourly = {
-          instanceId: `${accountIds[n >> 1]}-i${n & 1}`,
-          accountId: accountIds[n >> 1]!,
-          instanceType: (n & 1) === 0 ? 's1.small' : 'g1.large',
-          hourStart: monthStart + h * HOUR,
-          runningSeconds: 3600,
-          rxBytes: 1_000_000,
-          txBytes: 200_000_000 + n,
-          rxPackets: 0,
-          txPackets: 0,
-          cpuSeconds: '0',
-          counted: [],
-          version: 1,
-        };
-        yield { key: usageKey(value.instanceId, value.hourStart), value };
-      }
-    }
-  }
-  await produce(typedTopics.usageHourly, specs.usage, usage());
-
-  const db = await createTestDatabase(endpoints.databaseUrl);
-  try {
-    const consume = await consumeWithBilling(endpoints, db.schema, `${run}-rebuild`, specs, records);
-    const options = { adjustmentMonths: 3, batchSize: 200 };
-    const refreshStarted = performance.now();
-    await refreshAllDirtyDrafts(db.pool, options);
-    const refreshSeconds = (performance.now() - refreshStarted) / 1000;
-    const finalizeStarted = performance.now();
-    const outcome = await finalizeDue(db.pool, {
-      issuer: 'bench',
-      numberPrefix: 'INV',
-      graceMs: HOUR,
-      adjustmentMonths: 3,
-      batchSize: 200,
-      clock: () => Date.now(),
-      gate: ({ now }) => Promise.resolve(now),
-      log,
-    });
-    const finalizeSeconds = (performance.now() - finalizeStarted) / 1000;
-    return {
-      specs,
-      records,
-      consumeSeconds: consume.seconds,
-      refreshSeconds,
-      finalizeSeconds,
-      finalized: outcome.finalized,
-      seconds: consume.seconds + refreshSeconds + finalizeSeconds,
-    };
-  } finally {
-    await db.drop();
-  }
-}
-
-/** The price book of both phases: two per-unit compute prices and a graduated egress price. */
-function benchPrices(): PriceEntry[] {
-  const perUnit = (unitPrice: string) => ({ kind: 'per_unit' as const, unitPrice });
-  return [
-    {
-      sku: 'compute.s1.small',
-      currency: 'USD',
-      effectiveFrom: Date.UTC(2020, 0, 1),
-      unit: 'hour',
-      model: perUnit('0.0104'),
-    },
-    {
-      sku: 'compute.g1.large',
-      currency: 'USD',
-      effectiveFrom: Date.UTC(2020, 0, 1),
-      unit: 'hour',
-      model: perUnit('1.25'),
-    },
-    {
-      sku: 'egress.gb',
-      currency: 'USD',
-      effectiveFrom: Date.UTC(2020, 0, 1),
-      unit: 'gb',
-      model: {
-        kind: 'graduated',
-        tiers: [
-          { upTo: '100', unitPrice: '0', flatFee: '0' },
-          { upTo: null, unitPrice: '0.09', flatFee: '0' },
-        ],
-      },
-    },
-  ];
 }
