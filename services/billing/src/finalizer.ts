@@ -1,13 +1,11 @@
 import { inTransaction, type Pool } from '@tally/db';
 import type { Logger } from '@tally/log';
-import { planAccount, planAccounts } from './account-state.ts';
+import { planAccount } from './account-state.ts';
 import { monthPeriod } from './billing-month.ts';
 import { lockInvoices, markDirty } from './dirty-accounts.ts';
 import { refreshDirtyDrafts, type DraftRefreshOptions } from './draft-refresher.ts';
-import { enqueueFinalizedInvoices, invoiceRecord, type InvoicePublishing } from './invoice-publish.ts';
-import { nextInvoiceNumbers, storeFinalizedBatch } from './invoice-table.ts';
-import type { InvoiceDraft } from './invoice.ts';
-import type { PlannedInvoice } from './invoice-plan.ts';
+import { enqueueFinalizedInvoice, invoiceRecord, type InvoicePublishing } from './invoice-publish.ts';
+import { nextInvoiceNumber, storeFinalized } from './invoice-table.ts';
 import { loadPriceBook } from './reference-tables.ts';
 
 export interface FinalizerOptions {
@@ -73,65 +71,40 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
     finalized += await inTransaction(pool, async (client) => {
       await lockInvoices(client);
       const prices = await loadPriceBook(client);
-      const planOptions = { prices, adjustmentMonths: options.adjustmentMonths };
-      // The chunk's accounts planned in a few set-based queries (planAccounts holds usage sums, not usage).
-      let plansOf = await planAccounts(
-        client,
-        chunk.map((c) => c.accountId),
-        planOptions,
-      );
-      let due: Extract<PlannedInvoice, { invoice: InvoiceDraft }>[] = [];
-      const inChunk = new Set<string>();
       let done = 0;
-      // Numbers in candidate order (month, then account), taken per year in one statement; stored set-based.
-      const flush = async () => {
-        const numbers = new Map<Extract<PlannedInvoice, { invoice: InvoiceDraft }>, string>();
-        const years = [...new Set(due.map((p) => Number(p.month.slice(0, 4))))];
-        for (const year of years) {
-          const ofYear = due.filter((p) => Number(p.month.slice(0, 4)) === year);
-          const taken = await nextInvoiceNumbers(client, options.issuer, options.numberPrefix, year, ofYear.length);
-          ofYear.forEach((plan, n) => numbers.set(plan, taken[n]!));
-        }
-        const items = due.map((plan) => ({ plan, number: numbers.get(plan)! }));
-        await storeFinalizedBatch(client, items, options.issuer, new Date(now));
-        if (options.publish !== undefined) {
-          const { publish } = options;
-          await enqueueFinalizedInvoices(
-            client,
-            publish,
-            items.map(({ plan, number }) =>
-              invoiceRecord(plan.invoice, plan.kind, options.issuer, number, now, publish.duePeriodMs),
-            ),
-          );
-        }
-        done += items.length;
-        due = [];
-      };
+      // One account at a time: planAccount holds one account's months, never the chunk's usage.
       for (const { accountId, month } of chunk) {
         if (blockedAccounts.has(accountId)) continue;
-        if (inChunk.has(accountId)) {
-          // A later month of an account finalized earlier in this chunk: plan it again on what was just stored.
-          await flush();
-          plansOf = new Map(plansOf);
-          const again = await planAccount(client, accountId, planOptions);
-          if (again === undefined) plansOf.delete(accountId);
-          else plansOf.set(accountId, again);
-        }
-        const plans = plansOf.get(accountId);
+        const plans = await planAccount(client, accountId, { prices, adjustmentMonths: options.adjustmentMonths });
         const first = plans?.[0];
         if (first === undefined || first.month !== month) continue; // an earlier month opened meanwhile: next pass
         // The month's regular invoice and its adjustment invoices in other currencies are finalized together.
-        const ofMonth = plans!.filter((p) => p.month === month);
-        const problem = ofMonth.find((p) => p.invoice === undefined)?.problem;
+        const due = plans!.filter((p) => p.month === month);
+        const problem = due.find((p) => p.invoice === undefined)?.problem;
         if (problem !== undefined) {
           blockedAccounts.add(accountId);
           options.log.warn({ accountId, month, reason: String(problem) }, 'invoice due but cannot be built yet');
           continue;
         }
-        for (const plan of ofMonth) if (plan.invoice !== undefined) due.push(plan);
-        inChunk.add(accountId);
+        for (const plan of due) {
+          if (plan.invoice === undefined) continue;
+          const year = Number(month.slice(0, 4));
+          const number = await nextInvoiceNumber(client, options.issuer, options.numberPrefix, year);
+          await storeFinalized(client, plan, options.issuer, number, new Date(now));
+          if (options.publish !== undefined) {
+            const record = invoiceRecord(
+              plan.invoice,
+              plan.kind,
+              options.issuer,
+              number,
+              now,
+              options.publish.duePeriodMs,
+            );
+            await enqueueFinalizedInvoice(client, options.publish, record);
+          }
+          done += 1;
+        }
       }
-      await flush();
       await markDirty(
         client,
         chunk.map((c) => c.accountId),

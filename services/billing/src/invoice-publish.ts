@@ -1,4 +1,5 @@
 import type { Queryable } from '@tally/db';
+import { enqueueOutbox } from '@tally/kafka';
 import { invoiceKey, type Invoice } from '@tally/records';
 import type { InvoiceDraft } from './invoice.ts';
 import { invoiceHash } from './invoice-hash.ts';
@@ -48,21 +49,11 @@ export function invoiceRecord(
   };
 }
 
-/** Publishes finalized invoices to the invoices topic through the outbox, in one statement, order kept. */
-export async function enqueueFinalizedInvoices(
+/** Enqueues the finalized invoice to billing's outbox, in the transaction that finalizes it (abuse, drip, api read it). */
+export async function enqueueFinalizedInvoice(
   db: Queryable,
   publishing: InvoicePublishing,
-  records: readonly Invoice[],
+  record: Invoice,
 ): Promise<void> {
-  if (records.length === 0) return;
-  await db.query(
-    `INSERT INTO outbox (topic, key, payload)
-     SELECT $1, e.key, e.payload FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS e(key, payload, n)
-     ORDER BY e.n`,
-    [
-      publishing.topic,
-      records.map((r) => invoiceKey(r.accountId, r.month, r.currency)),
-      records.map((r) => JSON.stringify(r)),
-    ],
-  );
+  await enqueueOutbox(db, publishing.topic, invoiceKey(record.accountId, record.month, record.currency), record);
 }

@@ -22,160 +22,125 @@ export interface FinalizedOfAccount {
   readonly adjustment: InvoiceDraft[];
 }
 
-/** The finalized invoices of many accounts (accounts without any absent). */
-export async function loadFinalizedOfAccounts(
-  db: Queryable,
-  accountIds: readonly string[],
-): Promise<Map<string, FinalizedOfAccount>> {
-  const byAccount = new Map<string, FinalizedOfAccount>();
-  if (accountIds.length === 0) return byAccount;
-  const result = await db.query<{ account_id: string; kind: InvoiceKind; content: InvoiceDraft }>(
-    `SELECT account_id, kind, content FROM invoices WHERE status = 'finalized' AND account_id = ANY($1::text[])`,
-    [accountIds],
+/** The finalized invoices of one account: a few per year, the frame of every plan. */
+export async function loadFinalizedOfAccount(db: Queryable, accountId: string): Promise<FinalizedOfAccount> {
+  const result = await db.query<{ kind: InvoiceKind; content: InvoiceDraft }>(
+    `SELECT kind, content FROM invoices WHERE status = 'finalized' AND account_id = $1`,
+    [accountId],
   );
-  for (const row of result.rows) {
-    let finalized = byAccount.get(row.account_id);
-    if (finalized === undefined) {
-      finalized = { regular: [], adjustment: [] };
-      byAccount.set(row.account_id, finalized);
-    }
-    finalized[row.kind].push(row.content);
-  }
-  return byAccount;
+  const finalized: FinalizedOfAccount = { regular: [], adjustment: [] };
+  for (const row of result.rows) finalized[row.kind].push(row.content);
+  return finalized;
 }
 
-/** The price entries the accounts' closed months were billed with, each from its own month on, per month and key. */
-export async function loadBilledEntriesOfAccounts(
+/** The price entries an account's closed months were billed with (from `fromMonth` on), per month and key. */
+export async function loadBilledEntries(
   db: Queryable,
-  accounts: readonly { readonly accountId: string; readonly fromMonth: string | undefined }[],
-): Promise<Map<string, Map<string, Map<string, PriceEntry>>>> {
-  const byAccount = new Map<string, Map<string, Map<string, PriceEntry>>>();
-  if (accounts.length === 0) return byAccount;
-  const result = await db.query<{ account_id: string; month: string; price_entry_key: string; entry: PriceEntry }>(
-    `SELECT b.account_id, b.month, b.price_entry_key, b.entry
-     FROM billing_billed_entries b JOIN unnest($1::text[], $2::text[]) AS k(account_id, from_month) USING (account_id)
-     WHERE b.month >= k.from_month`,
-    [accounts.map((a) => a.accountId), accounts.map((a) => a.fromMonth ?? '')],
+  accountId: string,
+  fromMonth: string | undefined,
+): Promise<Map<string, Map<string, PriceEntry>>> {
+  const result = await db.query<{ month: string; price_entry_key: string; entry: PriceEntry }>(
+    `SELECT month, price_entry_key, entry FROM billing_billed_entries WHERE account_id = $1 AND month >= $2`,
+    [accountId, fromMonth ?? ''],
   );
+  const byMonth = new Map<string, Map<string, PriceEntry>>();
   for (const row of result.rows) {
-    const byMonth = byAccount.get(row.account_id) ?? new Map<string, Map<string, PriceEntry>>();
     const entries = byMonth.get(row.month) ?? new Map<string, PriceEntry>();
     entries.set(row.price_entry_key, row.entry);
     byMonth.set(row.month, entries);
-    byAccount.set(row.account_id, byMonth);
   }
-  return byAccount;
+  return byMonth;
 }
 
 /**
- * storeDrafts for many accounts in three statements: each account's drafts become exactly its planned ones. Accounts
- * absent from `plans` (not known yet) are left alone.
+ * Replaces an account's drafts with the planned ones: upserts each planned invoice (content and hash, or the problem
+ * that keeps it from being built) and deletes drafts no longer planned. Finalized rows are never touched: the upsert
+ * skips them, and the database would refuse anyway.
  */
-export async function storeDraftsOfAccounts(
-  db: Queryable,
-  plans: ReadonlyMap<string, readonly PlannedInvoice[]>,
-): Promise<void> {
-  if (plans.size === 0) return;
-  const all = [...plans].flatMap(([accountId, list]) => list.map((plan) => ({ accountId, plan })));
+export async function storeDrafts(db: Queryable, accountId: string, plans: readonly PlannedInvoice[]): Promise<void> {
   await db.query(
-    `DELETE FROM invoices i WHERE i.status = 'draft' AND i.account_id = ANY($1::text[])
-       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[], $4::text[]) AS p(account_id, month, currency)
-                       WHERE p.account_id = i.account_id AND p.month = i.month AND p.currency = i.currency)`,
-    [[...plans.keys()], all.map((a) => a.accountId), all.map((a) => a.plan.month), all.map((a) => a.plan.currency)],
+    `DELETE FROM invoices i WHERE i.account_id = $1 AND i.status = 'draft'
+       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS p(month, currency)
+                       WHERE p.month = i.month AND p.currency = i.currency)`,
+    [accountId, plans.map((p) => p.month), plans.map((p) => p.currency)],
   );
-  if (all.length === 0) return;
-  await db.query(
-    `INSERT INTO invoices (account_id, month, currency, kind, status, total, content, content_hash, problem, updated_at)
-     SELECT a, m, c, k, 'draft', t, j, h, p, now()
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::jsonb[], $7::text[], $8::text[])
-       AS d(a, m, c, k, t, j, h, p)
-     ON CONFLICT (account_id, month, currency) DO UPDATE SET kind = EXCLUDED.kind, total = EXCLUDED.total,
-       content = EXCLUDED.content, content_hash = EXCLUDED.content_hash, problem = EXCLUDED.problem, updated_at = now()
-     WHERE invoices.status = 'draft'`,
-    [
-      all.map((a) => a.accountId),
-      all.map((a) => a.plan.month),
-      all.map((a) => a.plan.currency),
-      all.map((a) => a.plan.kind),
-      all.map((a) => a.plan.invoice?.total ?? null),
-      all.map((a) => (a.plan.invoice === undefined ? null : JSON.stringify(a.plan.invoice))),
-      all.map((a) => (a.plan.invoice === undefined ? null : invoiceHash(a.plan.invoice))),
-      all.map((a) => (a.plan.problem === undefined ? null : String(a.plan.problem))),
-    ],
-  );
+  for (const plan of plans) {
+    const invoice = plan.invoice;
+    await db.query(
+      `INSERT INTO invoices (account_id, month, currency, kind, status, total, content, content_hash, problem, updated_at)
+       VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, now())
+       ON CONFLICT (account_id, month, currency) DO UPDATE SET kind = EXCLUDED.kind, total = EXCLUDED.total,
+         content = EXCLUDED.content, content_hash = EXCLUDED.content_hash, problem = EXCLUDED.problem, updated_at = now()
+       WHERE invoices.status = 'draft'`,
+      [
+        accountId,
+        plan.month,
+        plan.currency,
+        plan.kind,
+        invoice?.total ?? null,
+        invoice === undefined ? null : JSON.stringify(invoice),
+        invoice === undefined ? null : invoiceHash(invoice),
+        plan.problem === undefined ? null : String(plan.problem),
+      ],
+    );
+  }
 }
 
 /**
- * Takes the next `count` gapless numbers of an issuer and year at once, ascending. The counter row stays locked until
- * the caller's transaction ends, so a rollback returns them and concurrent finalizers take turns.
+ * Takes the next gapless number of an issuer and year. The counter row stays locked until the caller's transaction
+ * ends, so a rollback returns the number and concurrent finalizers take turns.
  */
-export async function nextInvoiceNumbers(
-  db: Queryable,
-  issuer: string,
-  prefix: string,
-  year: number,
-  count: number,
-): Promise<string[]> {
-  if (count === 0) return [];
+export async function nextInvoiceNumber(db: Queryable, issuer: string, prefix: string, year: number): Promise<string> {
   const result = await db.query<{ last: string }>(
-    `INSERT INTO invoice_counters (issuer, year, last) VALUES ($1, $2, $3)
-     ON CONFLICT (issuer, year) DO UPDATE SET last = invoice_counters.last + $3
+    `INSERT INTO invoice_counters (issuer, year, last) VALUES ($1, $2, 1)
+     ON CONFLICT (issuer, year) DO UPDATE SET last = invoice_counters.last + 1
      RETURNING last`,
-    [issuer, year, count],
+    [issuer, year],
   );
-  const last = Number(result.rows[0]!.last);
-  return Array.from({ length: count }, (_, i) => formatInvoiceNumber(prefix, year, last - count + 1 + i));
+  return formatInvoiceNumber(prefix, year, Number(result.rows[0]!.last));
 }
 
 /**
- * Stores invoices as finalized (from draft, or directly when no draft row exists yet), with the price entries their
+ * Stores an invoice as finalized (from draft, or directly when no draft row exists yet), with the price entries its
  * lines were billed with (first writer per account, month and key wins: the entry a month was first billed with).
  */
-export async function storeFinalizedBatch(
+export async function storeFinalized(
   db: Queryable,
-  items: readonly { plan: Extract<PlannedInvoice, { invoice: InvoiceDraft }>; number: string }[],
+  plan: Extract<PlannedInvoice, { invoice: InvoiceDraft }>,
   issuer: string,
+  number: string,
   finalizedAt: Date,
 ): Promise<void> {
-  if (items.length === 0) return;
+  const { invoice } = plan;
   await db.query(
     `INSERT INTO invoices (account_id, month, currency, kind, status, issuer, number, total, content, content_hash,
                            problem, finalized_at, updated_at)
-     SELECT a, m, c, k, 'finalized', $1, n, t, j, h, NULL, $2, now()
-     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::jsonb[], $10::text[])
-       AS f(a, m, c, k, n, t, j, h)
+     VALUES ($1, $2, $3, $4, 'finalized', $5, $6, $7, $8, $9, NULL, $10, now())
      ON CONFLICT (account_id, month, currency) DO UPDATE SET status = 'finalized', kind = EXCLUDED.kind,
        issuer = EXCLUDED.issuer, number = EXCLUDED.number, total = EXCLUDED.total, content = EXCLUDED.content,
        content_hash = EXCLUDED.content_hash, problem = NULL, finalized_at = EXCLUDED.finalized_at, updated_at = now()`,
     [
+      invoice.accountId,
+      invoice.month,
+      invoice.currency,
+      plan.kind,
       issuer,
+      number,
+      invoice.total,
+      JSON.stringify(invoice),
+      invoiceHash(invoice),
       finalizedAt,
-      items.map((i) => i.plan.invoice.accountId),
-      items.map((i) => i.plan.invoice.month),
-      items.map((i) => i.plan.invoice.currency),
-      items.map((i) => i.plan.kind),
-      items.map((i) => i.number),
-      items.map((i) => i.plan.invoice.total),
-      items.map((i) => JSON.stringify(i.plan.invoice)),
-      items.map((i) => invoiceHash(i.plan.invoice)),
     ],
   );
-  const rows = items.flatMap(({ plan }) =>
-    [...plan.entries].flatMap(([month, entries]) =>
-      [...entries].map(([key, entry]) => ({ accountId: plan.invoice.accountId, month, key, entry })),
-    ),
+  const rows = [...plan.entries].flatMap(([month, entries]) =>
+    [...entries].map(([key, entry]) => ({ month, key, entry })),
   );
   if (rows.length === 0) return;
   await db.query(
     `INSERT INTO billing_billed_entries (account_id, month, price_entry_key, entry)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+     SELECT $1, * FROM unnest($2::text[], $3::text[], $4::jsonb[])
      ON CONFLICT DO NOTHING`,
-    [
-      rows.map((r) => r.accountId),
-      rows.map((r) => r.month),
-      rows.map((r) => r.key),
-      rows.map((r) => JSON.stringify(r.entry)),
-    ],
+    [invoice.accountId, rows.map((r) => r.month), rows.map((r) => r.key), rows.map((r) => JSON.stringify(r.entry))],
   );
 }
 

@@ -62,27 +62,28 @@ export class UsageGroupAccumulator {
   }
 
   add(record: UsageHourly): void {
-    if (record.accountId !== this.accountId) return;
-    for (const measure of usageMeasures(record)) {
-      this.addUnits(record.hourStart, measure.sku, BigInt(measure.baseUnits), measure.perUnit);
-    }
-  }
-
-  /**
-   * Adds base units of one SKU used in an hour (or summed over hours that all resolve to the same price entries:
-   * a stretch with no price change, within the period). Zero adds nothing and needs no price, as in usageMeasures.
-   */
-  addUnits(hourStart: number, sku: string, baseUnits: bigint, perUnit: number): void {
     const { period, prices, currency } = this;
-    if (baseUnits === 0n || hourStart < period.start || hourStart >= period.end) return;
-    const entry = isFreeUnlessPriced(sku)
-      ? prices.findPriceAt(sku, currency, hourStart)
-      : prices.priceAt(sku, currency, hourStart);
-    if (entry === undefined) return;
-    const key = priceEntryKey(entry);
-    const group = this.#groups.get(key);
-    if (group === undefined) this.#groups.set(key, { sku, entry, baseUnits, perUnit });
-    else group.baseUnits += baseUnits;
+    if (record.accountId !== this.accountId || record.hourStart < period.start || record.hourStart >= period.end) {
+      return;
+    }
+    for (const measure of usageMeasures(record)) {
+      const entry = isFreeUnlessPriced(measure.sku)
+        ? prices.findPriceAt(measure.sku, currency, record.hourStart)
+        : prices.priceAt(measure.sku, currency, record.hourStart);
+      if (entry === undefined) continue;
+      const key = priceEntryKey(entry);
+      const group = this.#groups.get(key);
+      if (group === undefined) {
+        this.#groups.set(key, {
+          sku: measure.sku,
+          entry,
+          baseUnits: BigInt(measure.baseUnits),
+          perUnit: measure.perUnit,
+        });
+      } else {
+        group.baseUnits += BigInt(measure.baseUnits);
+      }
+    }
   }
 
   groups(): UsageGroup[] {
