@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BillingHourly, PricingModel, UsageHourly } from '@tally/records';
-import { computeAccountHours, positionUsable, type MonthPosition } from './account-hours.ts';
+import { computeAccountHours } from './account-hours.ts';
 import { monthOf, monthPeriod } from './billing-month.ts';
 import { invoiceHash } from './invoice-hash.ts';
 import { planInvoices } from './invoice-plan.ts';
@@ -54,8 +54,6 @@ function publish(batches: readonly (readonly UsageHourly[])[], timeZone: string,
   const acct = account({ timeZone });
   const latest = new Map<string, UsageHourly>();
   const published = new Map<number, BillingHourly>();
-  // The position stored with each hour: a batch starts from the latest one before its first hour, as the consumer does.
-  const positions = new Map<number, MonthPosition>();
   let staleFrom: number | undefined;
   const pass = () => {
     if (staleFrom === undefined) return;
@@ -70,7 +68,6 @@ function publish(batches: readonly (readonly UsageHourly[])[], timeZone: string,
     });
     expect(result.failed).toEqual([]);
     for (const value of result.values) published.set(value.hourStart, value);
-    for (const [hour, position] of result.positions) positions.set(hour, position);
     staleFrom = undefined;
   };
   for (const [b, batch] of batches.entries()) {
@@ -88,25 +85,18 @@ function publish(batches: readonly (readonly UsageHourly[])[], timeZone: string,
     }
     if (changed.size === 0) continue;
     const from = Math.min(...changed);
-    const monthStart = monthPeriod(monthOf(from, timeZone), timeZone).start;
-    const before = [...published.keys()].filter((h) => h >= monthStart && h < from);
-    const p = staleFrom === undefined && before.length > 0 ? Math.max(...before) : undefined;
-    const position = p === undefined ? undefined : positions.get(p);
-    const start = p !== undefined && positionUsable(position, acct, book, p) ? position : undefined;
     const end = monthPeriod(monthOf(Math.max(...changed), timeZone), timeZone).end;
     if ([...published.keys()].some((h) => h > from && h < end)) staleFrom = Math.min(staleFrom ?? from, from);
     const result = computeAccountHours({
       account: acct,
       hours: changed,
-      stored: start === undefined ? published : new Map([...published].filter(([h]) => h > p!)),
+      stored: published,
       usage: [...latest.values()].filter((u) => changed.has(u.hourStart)),
       prices: book,
       versionOf: (stored) => (stored?.version ?? 0) + 1,
-      ...(start === undefined ? {} : { start }),
     });
     expect(result.failed).toEqual([]);
     for (const value of result.values) published.set(value.hourStart, value);
-    for (const [hour, position] of result.positions) positions.set(hour, position);
     if (passAfter[b] === true) pass();
   }
   pass();

@@ -21,72 +21,12 @@ export interface AccountHoursInput {
   readonly prices: PriceBook;
   /** The version of the new value of an hour, given the stored one. */
   readonly versionOf: (stored: BillingHourly | undefined) => number;
-  /**
-   * The month's position after the stored hours before the first swept one (the `position` stored with the latest
-   * of them, see monthPosition): `stored` then needs only the hours after it, so a month that grows hour by hour
-   * costs linear time, not quadratic. Ignored unless positionUsable says it still holds.
-   */
-  readonly start?: MonthPosition;
-}
-
-/**
- * Where an account's month stands after an hour: per price epoch, its first hour, the summed base units per SKU and
- * the summed hour totals, exactly as the sweep below accumulates them. `fingerprint` names what the epochs depend on
- * (currency, time zone, month, the currency's price changes within the month so far): a position whose fingerprint
- * differs is not used.
- */
-export interface MonthPosition {
-  readonly fingerprint: string;
-  readonly summaries: readonly {
-    readonly h: number;
-    readonly u: Readonly<Record<string, string>>;
-    readonly t: string;
-  }[];
 }
 
 export interface AccountHoursResult {
   /** New values to store and publish: the changed hours, and the recomputed stored hours whose value moved. */
   readonly values: BillingHourly[];
   readonly failed: { hourStart: number; error: unknown }[];
-  /** The month's position after each hour computed (changed, recomputed or failed), to store with it. */
-  readonly positions: Map<number, MonthPosition>;
-}
-
-/** The price changes that split a currency's hours into epochs, ascending. */
-function priceChanges(prices: PriceBook, currency: string): number[] {
-  return [
-    ...new Set(
-      prices
-        .entries()
-        .filter((e) => e.currency === currency)
-        .map((e) => e.effectiveFrom),
-    ),
-  ].sort((a, b) => a - b);
-}
-
-function fingerprintOf(account: Account, changes: readonly number[], periodStart: number, hourStart: number): string {
-  const within = changes.filter((t) => t > periodStart && t <= hourStart);
-  return `${account.currency}|${account.timeZone}|${periodStart}|${within.join(',')}`;
-}
-
-/**
- * Whether a position stored with the account's hour `hourStart` may start a sweep now: same currency, time zone and
- * month, and no price change within the month since (which would split its epochs differently).
- *
- * @example
- * positionUsable(row.position, account, book, row.hourStart); // false after a price change inside the month
- */
-export function positionUsable(
-  position: MonthPosition | null | undefined,
-  account: Account,
-  prices: PriceBook,
-  hourStart: number,
-): position is MonthPosition {
-  if (position === null || position === undefined) return false;
-  const period = monthPeriod(monthOf(hourStart, account.timeZone), account.timeZone);
-  return (
-    position.fingerprint === fingerprintOf(account, priceChanges(prices, account.currency), period.start, hourStart)
-  );
 }
 
 /**
@@ -113,9 +53,15 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
     list.push(u);
     usageByHour.set(u.hourStart, list);
   }
-  const changes = priceChanges(prices, account.currency);
+  const changes = [
+    ...new Set(
+      prices
+        .entries()
+        .filter((e) => e.currency === account.currency)
+        .map((e) => e.effectiveFrom),
+    ),
+  ].sort((a, b) => a - b);
   const epochOf = (t: number) => changes.filter((from) => from <= t).length;
-  const positions = new Map<number, MonthPosition>();
 
   const values: BillingHourly[] = [];
   const failed: { hourStart: number; error: unknown }[] = [];
@@ -150,32 +96,11 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       version: 0,
     }));
 
-  const positionAfter = (hourStart: number): MonthPosition => ({
-    fingerprint: fingerprintOf(account, changes, period.start, hourStart),
-    summaries: [...summaries.values()].map((s) => ({
-      h: s.hourStart,
-      u: Object.fromEntries([...s.baseUnits].map(([sku, units]) => [sku, units.toFixed()])),
-      t: s.total.toFixed(),
-    })),
-  });
-
   const sweep = [...new Set([...input.stored.keys(), ...wanted])].sort((a, b) => a - b);
-  let start = input.start;
   for (const hourStart of sweep) {
     if (hourStart < period.start || hourStart >= period.end) {
       period = monthPeriod(monthOf(hourStart, account.timeZone), account.timeZone);
       summaries = new Map();
-      // The first month may start from a stored position: the same sums the earlier hours would have given.
-      if (start !== undefined && start.fingerprint.split('|')[2] === String(period.start)) {
-        for (const s of start.summaries) {
-          summaries.set(epochOf(s.h), {
-            hourStart: s.h,
-            baseUnits: new Map(Object.entries(s.u).map(([sku, units]) => [sku, new Dec(units)])),
-            total: new Dec(s.t),
-          });
-        }
-      }
-      start = undefined;
     }
     const stored = input.stored.get(hourStart);
     const changed = wanted.has(hourStart);
@@ -201,9 +126,8 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       failed.push({ hourStart, error });
       if (stored !== undefined) add(stored);
     }
-    positions.set(hourStart, positionAfter(hourStart));
   }
-  return { values, failed, positions };
+  return { values, failed };
 }
 
 /** Whether two values of an account-hour say the same (versions aside). */

@@ -1,7 +1,7 @@
 import { inTransaction, type Pool, type Queryable } from '@tally/db';
 import { enqueueOutbox } from '@tally/kafka';
 import { billingKey, type Account, type BillingHourly, type UsageHourly } from '@tally/records';
-import { computeAccountHours, positionUsable, type MonthPosition } from './account-hours.ts';
+import { computeAccountHours } from './account-hours.ts';
 import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
 import { monthPeriod, monthOf } from './billing-month.ts';
 import type { PriceBook } from './price-book.ts';
@@ -77,15 +77,12 @@ export async function refreshAccountHours(
     list.push(u);
     usageByAccount.set(u.accountId, list);
   }
-  const starts = await loadPositions(db, known, options.prices);
-  const previous = await loadMonthsSoFar(db, known, starts);
+  const previous = await loadMonthsSoFar(db, known);
   await markLaterHoursStale(db, known);
 
   const computed: BillingHourly[] = [];
-  const positions: Positioned[] = [];
   const now = options.clock();
   for (const { account, hours } of known) {
-    const start = starts.get(account.accountId);
     const result = computeAccountHours({
       account,
       hours,
@@ -93,62 +90,14 @@ export async function refreshAccountHours(
       usage: usageByAccount.get(account.accountId) ?? [],
       prices: options.prices,
       versionOf: (stored) => Math.max((stored?.version ?? 0) + 1, now),
-      ...(start === undefined ? {} : { start: start.position }),
     });
     computed.push(...result.values);
-    for (const [hourStart, position] of result.positions) {
-      positions.push({ accountId: account.accountId, hourStart, position });
-    }
     for (const { hourStart, error } of result.failed) {
       pending.push({ accountId: account.accountId, hourStart, reason: String(error) });
     }
   }
-  await storeHourly(db, options.topic, computed, pending, positions);
+  await storeHourly(db, options.topic, computed, pending);
   return { published: computed.length, pending: pending.length };
-}
-
-/** A month position to store with an account-hour (see MonthPosition). */
-interface Positioned {
-  readonly accountId: string;
-  readonly hourStart: number;
-  readonly position: MonthPosition;
-}
-
-/**
- * Per account, the position stored with its latest hour before the first changed one in the same month, when it may
- * start the sweep: the account has no stale mark (then every stored hour's position is up to date) and the position's
- * fingerprint still holds. Accounts without one are summed from the month's start (loadMonthsSoFar).
- */
-async function loadPositions(
-  db: Queryable,
-  known: readonly { account: Account; hours: readonly number[] }[],
-  prices: PriceBook,
-): Promise<Map<string, { hourStart: number; position: MonthPosition }>> {
-  const starts = new Map<string, { hourStart: number; position: MonthPosition }>();
-  if (known.length === 0) return starts;
-  const byId = new Map(known.map((k) => [k.account.accountId, k.account]));
-  const rows = await db.query<{ account_id: string; hour_start: string; position: MonthPosition | null }>(
-    `SELECT k.account_id, p.hour_start, p.position
-     FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(account_id, from_ms, first_ms)
-     CROSS JOIN LATERAL (
-       SELECT h.hour_start, h.position FROM billing_hourly h
-       WHERE h.account_id = k.account_id AND h.hour_start >= k.from_ms AND h.hour_start < k.first_ms
-       ORDER BY h.hour_start DESC LIMIT 1) AS p
-     WHERE NOT EXISTS (SELECT 1 FROM billing_hourly_stale s WHERE s.account_id = k.account_id)`,
-    [
-      known.map((k) => k.account.accountId),
-      known.map((k) => monthPeriod(monthOf(k.hours[0]!, k.account.timeZone), k.account.timeZone).start),
-      known.map((k) => k.hours[0]!),
-    ],
-  );
-  for (const row of rows.rows) {
-    const account = byId.get(row.account_id);
-    const hourStart = Number(row.hour_start);
-    if (account !== undefined && positionUsable(row.position, account, prices, hourStart)) {
-      starts.set(row.account_id, { hourStart, position: row.position });
-    }
-  }
-  return starts;
 }
 
 /** Stores and publishes computed values (clearing their parked rows) and parks the hours that could not be priced. */
@@ -157,27 +106,17 @@ async function storeHourly(
   topic: string,
   computed: readonly BillingHourly[],
   pending: readonly { accountId: string; hourStart: number; reason: string }[],
-  positions: readonly Positioned[],
 ): Promise<void> {
-  const positionOf = new Map(positions.map((p) => [`${p.accountId}|${p.hourStart}`, p.position]));
-  const written = new Set<string>();
   if (computed.length > 0) {
     await db.query(
-      `INSERT INTO billing_hourly (account_id, hour_start, version, value, position)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[], $5::jsonb[])
-       ON CONFLICT (account_id, hour_start) DO UPDATE
-         SET version = EXCLUDED.version, value = EXCLUDED.value, position = EXCLUDED.position`,
+      `INSERT INTO billing_hourly (account_id, hour_start, version, value)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[])
+       ON CONFLICT (account_id, hour_start) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value`,
       [
         computed.map((v) => v.accountId),
         computed.map((v) => v.hourStart),
         computed.map((v) => v.version),
         computed.map((v) => JSON.stringify(v)),
-        computed.map((v) => {
-          const key = `${v.accountId}|${v.hourStart}`;
-          written.add(key);
-          const position = positionOf.get(key);
-          return position === undefined ? null : JSON.stringify(position);
-        }),
       ],
     );
     await db.query(
@@ -186,16 +125,6 @@ async function storeHourly(
       [computed.map((v) => v.accountId), computed.map((v) => v.hourStart)],
     );
     await enqueueOutboxBatch(db, topic, computed);
-  }
-  // Hours recomputed to the same value (or that failed) keep their value; their position may still have moved.
-  const moved = positions.filter((p) => !written.has(`${p.accountId}|${p.hourStart}`));
-  if (moved.length > 0) {
-    await db.query(
-      `UPDATE billing_hourly h SET position = k.position
-       FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS k(account_id, hour_start, position)
-       WHERE h.account_id = k.account_id AND h.hour_start = k.hour_start`,
-      [moved.map((p) => p.accountId), moved.map((p) => p.hourStart), moved.map((p) => JSON.stringify(p.position))],
-    );
   }
   if (pending.length > 0) {
     await db.query(
@@ -329,12 +258,7 @@ async function recomputeStale(
       hourStart,
       reason: String(error),
     }));
-    const positions = [...result.positions].map(([hourStart, position]) => ({
-      accountId: account.accountId,
-      hourStart,
-      position,
-    }));
-    await storeHourly(client, options.topic, result.values, pending, positions);
+    await storeHourly(client, options.topic, result.values, pending);
     await client.query(`DELETE FROM billing_hourly_stale WHERE account_id = $1 AND seq = $2`, [
       mark.account_id,
       mark.seq,
@@ -343,25 +267,18 @@ async function recomputeStale(
   });
 }
 
-/**
- * The stored values of each account's month so far: from the start of the month of its first hour (or after the hour
- * whose position starts the sweep) to its last hour.
- */
+/** The stored values of each account's month so far: from the start of the month of its first hour to its last hour. */
 async function loadMonthsSoFar(
   db: Queryable,
   known: readonly { account: Account; hours: readonly number[] }[],
-  starts: ReadonlyMap<string, { hourStart: number }>,
 ): Promise<Map<string, Map<number, BillingHourly>>> {
   const result = new Map<string, Map<number, BillingHourly>>();
   if (known.length === 0) return result;
-  const ranges = known.map(({ account, hours }) => {
-    const after = starts.get(account.accountId)?.hourStart;
-    return {
-      accountId: account.accountId,
-      from: after === undefined ? monthPeriod(monthOf(hours[0]!, account.timeZone), account.timeZone).start : after + 1,
-      to: hours[hours.length - 1]!,
-    };
-  });
+  const ranges = known.map(({ account, hours }) => ({
+    accountId: account.accountId,
+    from: monthPeriod(monthOf(hours[0]!, account.timeZone), account.timeZone).start,
+    to: hours[hours.length - 1]!,
+  }));
   const rows = await db.query<{ value: BillingHourly }>(
     `SELECT h.value FROM billing_hourly h
      JOIN unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(account_id, from_ms, to_ms) USING (account_id)
