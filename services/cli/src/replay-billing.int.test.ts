@@ -184,7 +184,9 @@ const rowsOf = (values: UsageHourly[]) => values.map((u) => `${u.instanceId}|${u
 
 async function usageOffsets(): Promise<string> {
   const stored = await loadOffsets(db.pool, group, specs.usage.name);
-  return [0, 1].map((p) => stored.get(p) ?? '-').join(',');
+  // No stored offset means "from the start", offset 0 on these fresh topics: keys carry the run's random id, so a
+  // partition may get no usage record at all, and then billing never stores an offset for it.
+  return [0, 1].map((p) => stored.get(p) ?? '0').join(',');
 }
 
 /** Billing has read every usage record, rebuilt its drafts, and `check` holds. */
