@@ -111,7 +111,9 @@ function startSumConsumer(spec: TopicSpec, group: string, extraEnv: NodeJS.Proce
   return child;
 }
 
+/** SIGTERM once its handlers are installed (a fast machine may reach this while the child still loads). */
 async function stopGracefully(child: ChildHandle): Promise<number | null> {
+  await eventually(() => Promise.resolve(child.output().includes('sum-consumer ready')), 60_000, 50);
   child.process.kill('SIGTERM');
   return child.exited;
 }

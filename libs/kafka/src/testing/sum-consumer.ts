@@ -130,6 +130,8 @@ const shutdown = async (signal: string) => {
 };
 process.once('SIGTERM', () => void shutdown('SIGTERM'));
 process.once('SIGINT', () => void shutdown('SIGINT'));
+// Tests wait for this before a SIGTERM: one sent earlier, while modules load, kills the process before these handlers exist.
+process.stdout.write('sum-consumer ready\n');
 void running.crashed.then((error) => {
   log.error({ err: error }, 'consumer crashed');
   process.exit(1);
