@@ -15,6 +15,8 @@ export interface SmtpCapture {
   readonly port: number;
   /** Every accepted message, in order of acceptance: raw deliveries, never deduplicated. */
   readonly deliveries: readonly Delivery[];
+  /** Connections that ended in an error (a killed mailer resets its connection). */
+  readonly connectionErrors: readonly string[];
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ function header(raw: string, name: string): string | undefined {
  */
 export async function startSmtpCapture(): Promise<SmtpCapture> {
   const deliveries: Delivery[] = [];
+  const connectionErrors: string[] = [];
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
@@ -52,10 +55,14 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
       });
     },
   });
+  // A mailer SIGKILLed mid-conversation resets its connection: expected here, and without a listener the server's
+  // 'error' event would be an uncaught exception that fails the whole test run.
+  server.on('error', (error: Error) => connectionErrors.push(error.message));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.server.address() as AddressInfo).port,
     deliveries,
+    connectionErrors,
     close: () => new Promise<void>((resolve) => server.close(resolve)),
   };
 }
