@@ -126,6 +126,13 @@ function startDrip(): ChildHandle {
 
 async function stopDrip(): Promise<void> {
   if (child === undefined) return;
+  // A SIGTERM while its modules still load kills it before its handlers exist (a restart just before afterAll).
+  const running = child;
+  await eventually(
+    () => Promise.resolve(running.output().includes('drip started') || running.process.exitCode !== null),
+    60_000,
+    50,
+  );
   child.process.kill('SIGTERM');
   expect(await child.exited).toBe(0);
   child = undefined;
