@@ -17,6 +17,7 @@ import { sendDeadLetters, type DeadLetter, type RawRecord } from './dead-letter.
 import { classifyError, isPoison, poison } from './errors.ts';
 import { keepAlive } from './keep-alive.ts';
 import type { ConsumerMetrics } from './metrics.ts';
+import { offsetHints } from './offset-hints.ts';
 import { reconcile, startOffset } from './offset-reconcile.ts';
 
 /** The offsets a batch moves its partition between; store `to` with the results, fenced on `from`. */
@@ -60,6 +61,8 @@ export interface ConsumerSpec<T, R> {
   shutdownDeadlineMs?: number;
   /** How long the group waits for a silent member (a killed process) before reassigning its partitions. */
   sessionTimeoutMs?: number;
+  /** How often the stored offsets are copied to Kafka's committed offsets, a hint for lag tools (default 1 s). */
+  offsetHintIntervalMs?: number;
 }
 
 export interface ConsumerDeps {
@@ -116,10 +119,13 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     heartbeatInterval,
   });
   const admin: Admin = kafka.admin();
+  const hints = offsetHints(consumer, spec.topic, spec.offsetHintIntervalMs ?? 1_000, log);
   /** Next offsets from the database, per partition; dropped on every rebalance and reloaded. */
   let stored: Map<number, string> | undefined;
   /** Where this member last sought each partition since its assignment (see reconcile). */
   const soughtTo = new Map<number, string>();
+  /** Partitions this member has read a batch of since its assignment: a later gap is met while reading on. */
+  const readSinceJoin = new Set<number>();
   /** Each partition's log start offset as last fetched. */
   const logStarts = new Map<number, string>();
   /** The last gap reported per partition: a retried batch reports its gap once. */
@@ -142,6 +148,8 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     stored = undefined;
     soughtTo.clear();
+    readSinceJoin.clear();
+    hints.forget();
     const assigned = event.payload.memberAssignment[spec.topic] ?? [];
     log.info({ topic: spec.topic, partitions: assigned }, 'partitions assigned');
     // Position every assigned partition where the database says (or at the log start when retention deleted that),
@@ -180,7 +188,12 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     const labels = { topic: spec.topic, partition: String(partition) };
     metrics.offsetGaps.inc(labels);
     metrics.offsetsSkipped.inc(labels, Number(skipped));
-    const notable = soughtTo.get(partition) === gap.from || BigInt(logStarts.get(partition) ?? '0') > BigInt(gap.from);
+    // The first batch since the assignment starts at the stored offset, even when the seek's bookkeeping (soughtTo,
+    // log starts) has not finished yet on a busy machine.
+    const notable =
+      !readSinceJoin.has(partition) ||
+      soughtTo.get(partition) === gap.from ||
+      BigInt(logStarts.get(partition) ?? '0') > BigInt(gap.from);
     (notable ? log.warn.bind(log) : log.debug.bind(log))(
       { topic: spec.topic, partition, from: gap.from, to: gap.to, skipped: skipped.toString() },
       'offset gap accepted: Kafka no longer holds these offsets (retention or compaction); reading on from the first it has',
@@ -233,8 +246,12 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       return undefined;
     }
     if (decision.gap !== undefined) reportGap(partition, decision.gap);
+    readSinceJoin.add(partition);
     const start = BigInt(decision.fromOffset);
-    const messages = batch.messages.filter((message) => BigInt(message.offset) >= start);
+    const messages =
+      BigInt(batch.messages[0]!.offset) >= start
+        ? batch.messages
+        : batch.messages.filter((message) => BigInt(message.offset) >= start);
     // kafkajs fetches from the last resolved offset: resolve even what we skip, or it comes back.
     if (messages.length === 0) {
       payload.resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
@@ -335,12 +352,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
           const applied = await attemptBatch(payload, sent, progress);
           if (stalled) log.warn({ topic: spec.topic, partition, offset: progress.offset }, 'partition moves again');
           if (applied === undefined) return;
-          // Kafka's committed offset is only a hint for lag tools: the database holds the truth.
-          await consumer
-            .commitOffsets([{ topic: spec.topic, partition, offset: applied.to }])
-            .catch((error: unknown) => {
-              log.warn({ err: error, partition }, 'could not commit the offset hint to Kafka');
-            });
+          hints.note(partition, applied.to);
           log.debug(
             {
               topic: spec.topic,
@@ -422,7 +434,11 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       stopping = true;
       stopSignal.abort();
       const deadline = spec.shutdownDeadlineMs ?? 10_000;
-      await Promise.race([Promise.all([consumer.disconnect(), admin.disconnect()]), sleep(deadline)]);
+      const disconnect = async () => {
+        await hints.flush();
+        await Promise.all([consumer.disconnect(), admin.disconnect()]);
+      };
+      await Promise.race([disconnect(), sleep(deadline)]);
     },
   };
 }
