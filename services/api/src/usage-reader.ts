@@ -16,12 +16,13 @@ import {
 /**
  * A usage page without reading a month of instance-hours per request. Two things make it cheap:
  *
- * 1. usage_daily (migration 0122): the sums per instance and UTC day, kept by triggers on usage_hourly. A UTC day that
- *    lies whole in the range and whole in one bucket is read from it (one row per instance instead of 24). A UTC day
- *    a local midnight cuts (Europe/Zurich: at 23:00) is read from it too, counted in the bucket holding its noon,
- *    less its hours outside that bucket, which are counted in theirs (exact: sums and differences of integers and
- *    numerics). The rest (the range's edges, hour buckets) comes from usage_hourly. The range's totals need no
- *    buckets: every whole UTC day comes from usage_daily.
+ * 1. usage_daily (migrations 0122, 0140): the sums per instance and UTC day, a view that is exact at every snapshot: a
+ *    roll-up refreshed off metering's path (usage-daily-refresh.ts) for the days not changed since, usage_hourly summed
+ *    for the few that were. A UTC day that lies whole in the range and whole in one bucket is read from it (one row
+ *    per instance instead of 24). A UTC day a local midnight cuts (Europe/Zurich: at 23:00) is read from it too,
+ *    counted in the bucket holding its noon, less its hours outside that bucket, which are counted in theirs (exact:
+ *    sums and differences of integers and numerics). The rest (the range's edges, hour buckets) comes from
+ *    usage_hourly. The range's totals need no buckets: every whole UTC day comes from usage_daily.
  * 2. Windows: the page's groups are looked for from the cursor on, one window of whole buckets at a time, growing
  *    until the page is full or the range ends; a page of 100 hourly groups reads an hour or two, not the month.
  *
