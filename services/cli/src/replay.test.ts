@@ -12,9 +12,11 @@ async function run(...argv: string[]): Promise<{ code: number; text: string }> {
 
 describe('replay arguments (checked before anything is contacted)', () => {
   it('needs a service or one --group, not both, and a --from', async () => {
-    expect((await run('--from', 'earliest')).text).toMatch(/name a service \(metering or billing\) or one --group/);
+    expect((await run('--from', 'earliest')).text).toMatch(
+      /name a service \(metering, billing, abuse, drip, mailer\) or one --group/,
+    );
     expect((await run('billing', '--group', 'billing', '--from', 'earliest')).text).toMatch(/not both/);
-    expect((await run('abuse', '--from', 'earliest')).text).toMatch(/expected metering or billing/);
+    expect((await run('invoices', '--from', 'earliest')).text).toMatch(/expected one of metering, billing, abuse/);
     const missing = await run('billing');
     expect(missing.code).toBe(2);
     expect(missing.text).toMatch(/--from must be earliest or an ISO date-time/);
@@ -38,6 +40,34 @@ describe('replayTargets', () => {
       'billing b2-prices prices.v1 offsets-only',
       'billing b2-accounts accounts.v1 offsets-only',
       'billing b2-payments payments.v1 offsets-only',
+      'abuse abuse-accounts accounts.v1 offsets-only',
+      'abuse abuse-usage usage.hourly.v1 offsets-only',
+      'abuse abuse-billing-hourly billing.hourly.v1 offsets-only',
+      'abuse abuse-payments payments.v1 offsets-only',
+      'abuse abuse-invoices invoices.v1 offsets-only',
+      'drip drip-accounts accounts.v1 offsets-only',
+      'drip drip-instances inventory.instances.v1 offsets-only',
+      'drip drip-payments payments.v1 offsets-only',
+      'drip drip-billing billing.hourly.v1 offsets-only',
+      'mailer mailer notifications.email.v1 offsets-only',
     ]);
+  });
+
+  it("names the state machines' groups from their prefixes", () => {
+    const targets = replayTargets({ ABUSE_GROUP: 'a2', DRIP_GROUP_PREFIX: 'd2', MAILER_GROUP: 'm2' });
+    expect(targets.filter((t) => t.service === 'abuse').map((t) => t.group)).toEqual([
+      'a2-accounts',
+      'a2-usage',
+      'a2-billing-hourly',
+      'a2-payments',
+      'a2-invoices',
+    ]);
+    expect(targets.filter((t) => t.service === 'drip').map((t) => t.group)).toEqual([
+      'd2-accounts',
+      'd2-instances',
+      'd2-payments',
+      'd2-billing',
+    ]);
+    expect(targets.filter((t) => t.service === 'mailer').map((t) => t.group)).toEqual(['m2']);
   });
 });

@@ -15,7 +15,7 @@ import { readRanges } from './read-range.ts';
 import { applyReplay, PlanChangedError, type UsageHourKey } from './replay-apply.ts';
 import { partitionFacts, type ReplayPoint } from './replay-facts.ts';
 import { formatPlan, movedRows, planPartition, type ReplayPlan } from './replay-plan.ts';
-import { replayTargets, SERVICES, type ReplayTarget } from './replay-targets.ts';
+import { replayTargets, schemaOf, SERVICES, type ReplayTarget } from './replay-targets.ts';
 import { watchReplay } from './replay-watch.ts';
 
 const args = z
@@ -29,10 +29,10 @@ const args = z
     yes: z.boolean().default(false),
     watch: z.boolean().default(false),
     interval: z.coerce.number().positive().default(2),
-    positionals: z.array(z.enum(SERVICES, { error: 'expected metering or billing' })).max(1),
+    positionals: z.array(z.enum(SERVICES, { error: `expected one of ${SERVICES.join(', ')}` })).max(1),
   })
   .refine((a) => (a.positionals.length === 1) !== (a.group !== undefined), {
-    message: 'name a service (metering or billing) or one --group, not both',
+    message: `name a service (${SERVICES.join(', ')}) or one --group, not both`,
   })
   .refine((a) => a.to === undefined || a.from === 'earliest' || a.to > a.from, {
     message: '--to must be after --from',
@@ -57,10 +57,6 @@ function chooseTargets(all: readonly ReplayTarget[], service: string | undefined
     );
   }
   return found;
-}
-
-function schemaOf(service: ReplayTarget['service'], env: NodeJS.ProcessEnv): string {
-  return service === 'metering' ? loadConfig(meteringEnv, env).DB_SCHEMA : loadConfig(billingEnv, env).DB_SCHEMA;
 }
 
 /** The instance-hours with a record in the replayed range of each billing usage partition that moves. */
@@ -120,7 +116,8 @@ async function watchUntilDone(pool: Pool, plan: ReplayPlan, intervalMs: number, 
  */
 export const replay: Command = {
   path: ['replay'],
-  usage: 'tally replay <metering|billing> --from earliest|<time> [--to t] [--dry-run] [--yes] [--watch]',
+  usage:
+    'tally replay <metering|billing|abuse|drip|mailer> --from earliest|<time> [--to t] [--dry-run] [--yes] [--watch]',
   summary: 'rewind a stopped service (or one --group G) and the state its offsets cover; plan first, --yes to act',
   async run(argv, io) {
     const parsed = parseCommandArgs(argv, options, args);

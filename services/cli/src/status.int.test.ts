@@ -114,10 +114,25 @@ describe('tally status', () => {
       'billing',
       'billing',
       'billing',
+      'abuse',
+      'abuse',
+      'abuse',
+      'abuse',
+      'abuse',
+      'drip',
+      'drip',
+      'drip',
+      'drip',
+      'mailer',
     ]);
 
-    expect(report.outboxes).toHaveLength(1); // both services use DB_SCHEMA: one outbox, counted once
-    expect(report.outboxes[0]).toMatchObject({ service: 'metering+billing', schema: db.schema, rows: 3, parked: 1 });
+    expect(report.outboxes).toHaveLength(1); // every service uses DB_SCHEMA: one outbox, counted once
+    expect(report.outboxes[0]).toMatchObject({
+      service: 'metering+billing+abuse+drip+mailer',
+      schema: db.schema,
+      rows: 3,
+      parked: 1,
+    });
     expect(report.outboxes[0]!.oldestAgeSeconds).toBeGreaterThan(590);
     expect(report.deadLetters24h.find((t) => t.topic === dlq.name)).toEqual({ topic: dlq.name, records: 3 });
     expect(report.lateSamples24h).toEqual([{ topic: late.name, records: 2 }]);

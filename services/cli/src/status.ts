@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { cliKafka } from './kafka-client.ts';
-import { replayTargets } from './replay-targets.ts';
+import { replayTargets, schemaOf, SERVICES } from './replay-targets.ts';
 import {
   partitionStatus,
   renderStatus,
@@ -127,7 +127,9 @@ async function countSince(admin: Admin, topics: readonly string[], since: number
 export async function statusReport(env: NodeJS.ProcessEnv, stallAfterSeconds: number): Promise<StatusReport> {
   const metering = loadConfig(meteringEnv, env);
   const billing = loadConfig(billingEnv, env);
-  const schemas: Record<string, string> = { metering: metering.DB_SCHEMA, billing: billing.DB_SCHEMA };
+  const schemas: Record<string, string> = Object.fromEntries(
+    SERVICES.map((service) => [service, schemaOf(service, env)]),
+  );
   const pools = new Map<string, Pool>();
   const poolOf = (schema: string): Pool => {
     let pool = pools.get(schema);

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { connectionEnv, loadConfig } from '@tally/config';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
 import { hourOf } from '@tally/fsm';
@@ -28,6 +30,8 @@ const log = createLogger('drip-test', 'warn');
 const kafka = createKafka('drip-test', endpoints.KAFKA_BROKERS, log);
 const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
 const mainEntry = fileURLToPath(new URL('./main.ts', import.meta.url));
+const cliEntry = fileURLToPath(new URL('../../cli/src/main.ts', import.meta.url));
+const execFileAsync = promisify(execFile);
 const run = `dr${randomBytes(4).toString('hex')}`;
 const prefix = `${run}-drip`;
 
@@ -109,8 +113,8 @@ async function send<T>(topic: TypedTopic<T>, key: (value: T) => string, values: 
   });
 }
 
-function startDrip(): ChildHandle {
-  return startNodeChild(mainEntry, {
+function dripEnv(): NodeJS.ProcessEnv {
+  return {
     DB_SCHEMA: db.schema,
     ...dripTopicEnv(prefix, {
       accounts: accountsTopic,
@@ -119,9 +123,11 @@ function startDrip(): ChildHandle {
       hourly: billingTopic,
       notices: mailTopic,
     }),
-    ...quickDripEnv,
-    DRIP_DECIDE_INTERVAL_MS: '200',
-  });
+  };
+}
+
+function startDrip(): ChildHandle {
+  return startNodeChild(mainEntry, { ...dripEnv(), ...quickDripEnv, DRIP_DECIDE_INTERVAL_MS: '200' });
 }
 
 async function stopDrip(): Promise<void> {
@@ -237,9 +243,16 @@ describe('drip', () => {
 
   it('sends nothing again when its groups are replayed from the start', async () => {
     await stopDrip();
-    // What `tally replay` does for a consumer whose state absorbs its input: rewind the stored offsets.
-    const rewound = await db.pool.query('DELETE FROM consumer_offsets WHERE group_id LIKE $1', [`${prefix}-%`]);
-    expect(rewound.rowCount).toBeGreaterThan(0);
+    // The operator's command, as a user runs it: it rewinds the four groups' stored offsets to the start.
+    const replay = await execFileAsync(process.execPath, [cliEntry, 'replay', 'drip', '--from', 'earliest', '--yes'], {
+      env: { ...process.env, ...dripEnv() },
+    });
+    expect(replay.stdout).toMatch(/replayed: [1-9]\d* partitions rewound/);
+    const stored = await db.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM consumer_offsets WHERE group_id LIKE $1 AND next_offset > 0',
+      [`${prefix}-%`],
+    );
+    expect(stored.rows[0]!.n).toBe(0);
     child = startDrip();
     // Billing moves on meanwhile, so the re-read records (late now) are applied in the next open hours.
     await send(billingTopic, (b) => b.accountId, hours('bob', 45, 48, '3.00'));
