@@ -1,11 +1,13 @@
-import { inTransaction, type Pool } from '@tally/db';
+import { inTransaction, type Pool, type Queryable } from '@tally/db';
 import type { Logger } from '@tally/log';
-import { planAccount } from './account-state.ts';
+import { planAccounts } from './account-plans.ts';
 import { monthPeriod } from './billing-month.ts';
 import { lockInvoices, markDirty } from './dirty-accounts.ts';
 import { refreshDirtyDrafts, type DraftRefreshOptions } from './draft-refresher.ts';
-import { enqueueFinalizedInvoice, invoiceRecord, type InvoicePublishing } from './invoice-publish.ts';
-import { nextInvoiceNumber, storeFinalized } from './invoice-table.ts';
+import { enqueueFinalizedInvoices, invoiceRecord, type InvoicePublishing } from './invoice-publish.ts';
+import type { PlannedInvoice } from './invoice-plan.ts';
+import { nextInvoiceNumbers, storeFinalizedMany, type NumberedInvoice } from './invoice-table.ts';
+import type { InvoiceDraft } from './invoice.ts';
 import { loadPriceBook } from './reference-tables.ts';
 
 export interface FinalizerOptions {
@@ -72,38 +74,43 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
       await lockInvoices(client);
       const prices = await loadPriceBook(client);
       let done = 0;
-      // One account at a time: planAccount holds one account's months, never the chunk's usage.
-      for (const { accountId, month } of chunk) {
-        if (blockedAccounts.has(accountId)) continue;
-        const plans = await planAccount(client, accountId, { prices, adjustmentMonths: options.adjustmentMonths });
-        const first = plans?.[0];
-        if (first === undefined || first.month !== month) continue; // an earlier month opened meanwhile: next pass
-        // The month's regular invoice and its adjustment invoices in other currencies are finalized together.
-        const due = plans!.filter((p) => p.month === month);
-        const problem = due.find((p) => p.invoice === undefined)?.problem;
-        if (problem !== undefined) {
-          blockedAccounts.add(accountId);
-          options.log.warn({ accountId, month, reason: String(problem) }, 'invoice due but cannot be built yet');
-          continue;
-        }
-        for (const plan of due) {
-          if (plan.invoice === undefined) continue;
-          const year = Number(month.slice(0, 4));
-          const number = await nextInvoiceNumber(client, options.issuer, options.numberPrefix, year);
-          await storeFinalized(client, plan, options.issuer, number, new Date(now));
-          if (options.publish !== undefined) {
-            const record = invoiceRecord(
-              plan.invoice,
-              plan.kind,
-              options.issuer,
-              number,
-              now,
-              options.publish.duePeriodMs,
-            );
-            await enqueueFinalizedInvoice(client, options.publish, record);
+      // Each round plans its accounts together, then numbers, stores and publishes their invoices in a few
+      // statements. An account's later month waits for the next round, which plans it on what this one stored.
+      for (const round of roundsOf(chunk)) {
+        const live = round.filter((c) => !blockedAccounts.has(c.accountId));
+        const plansOf = await planAccounts(
+          client,
+          live.map((c) => c.accountId),
+          { prices, adjustmentMonths: options.adjustmentMonths },
+        );
+        const due: DuePlan[] = [];
+        for (const { accountId, month } of live) {
+          const plans = plansOf.get(accountId);
+          const first = plans?.[0];
+          if (first === undefined || first.month !== month) continue; // an earlier month opened meanwhile: next pass
+          // The month's regular invoice and its adjustment invoices in other currencies are finalized together.
+          const ofMonth = plans!.filter((p) => p.month === month);
+          const problem = ofMonth.find((p) => p.invoice === undefined)?.problem;
+          if (problem !== undefined) {
+            blockedAccounts.add(accountId);
+            options.log.warn({ accountId, month, reason: String(problem) }, 'invoice due but cannot be built yet');
+            continue;
           }
-          done += 1;
+          for (const plan of ofMonth) if (plan.invoice !== undefined) due.push(plan);
         }
+        const numbered = await numberInOrder(client, due, options.issuer, options.numberPrefix);
+        await storeFinalizedMany(client, numbered, options.issuer, new Date(now));
+        if (options.publish !== undefined) {
+          const { publish } = options;
+          await enqueueFinalizedInvoices(
+            client,
+            publish,
+            numbered.map(({ plan, number }) =>
+              invoiceRecord(plan.invoice, plan.kind, options.issuer, number, now, publish.duePeriodMs),
+            ),
+          );
+        }
+        done += numbered.length;
       }
       await markDirty(
         client,
@@ -113,6 +120,56 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
     });
   }
   return { finalized, blocked: blockedAccounts.size, ready: covered >= dueAt };
+}
+
+type DuePlan = Extract<PlannedInvoice, { invoice: InvoiceDraft }>;
+
+/**
+ * Splits candidates, in order, into consecutive rounds in which each account appears once: a later month of an
+ * account must be planned after its earlier month is stored (its credit and adjustment baseline come from it).
+ *
+ * @example
+ * roundsOf([{ accountId: 'a', month: '2025-01' }, { accountId: 'b', month: '2025-01' }, { accountId: 'a', month: '2025-02' }]);
+ * // [[a 2025-01, b 2025-01], [a 2025-02]]
+ */
+export function roundsOf<T extends { readonly accountId: string }>(candidates: readonly T[]): T[][] {
+  const rounds: T[][] = [];
+  let round: T[] = [];
+  let seen = new Set<string>();
+  for (const candidate of candidates) {
+    if (seen.has(candidate.accountId)) {
+      rounds.push(round);
+      round = [];
+      seen = new Set();
+    }
+    seen.add(candidate.accountId);
+    round.push(candidate);
+  }
+  if (round.length > 0) rounds.push(round);
+  return rounds;
+}
+
+/**
+ * Numbers invoices in the order given, as taking one number per invoice in that order would: one statement per year
+ * (the invoice month's year) takes that year's numbers at once, and they are handed out in order within the year.
+ */
+async function numberInOrder(
+  client: Queryable,
+  due: readonly DuePlan[],
+  issuer: string,
+  prefix: string,
+): Promise<NumberedInvoice[]> {
+  const byYear = new Map<number, DuePlan[]>();
+  for (const plan of due) {
+    const year = Number(plan.month.slice(0, 4));
+    byYear.set(year, [...(byYear.get(year) ?? []), plan]);
+  }
+  const numbers = new Map<DuePlan, string>();
+  for (const [year, plans] of [...byYear].sort(([a], [b]) => a - b)) {
+    const taken = await nextInvoiceNumbers(client, issuer, prefix, year, plans.length);
+    plans.forEach((plan, n) => numbers.set(plan, taken[n]!));
+  }
+  return due.map((plan) => ({ plan, number: numbers.get(plan)! }));
 }
 
 /**

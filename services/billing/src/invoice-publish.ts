@@ -57,3 +57,25 @@ export async function enqueueFinalizedInvoice(
 ): Promise<void> {
   await enqueueOutbox(db, publishing.topic, invoiceKey(record.accountId, record.month, record.currency), record);
 }
+
+/**
+ * enqueueFinalizedInvoice for many invoices in one statement: outbox ids follow the order given, so they are sent in
+ * the order one-by-one enqueueing would send them.
+ */
+export async function enqueueFinalizedInvoices(
+  db: Queryable,
+  publishing: InvoicePublishing,
+  records: readonly Invoice[],
+): Promise<void> {
+  if (records.length === 0) return;
+  await db.query(
+    `INSERT INTO outbox (topic, key, payload)
+     SELECT $1, e.key, e.payload FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS e(key, payload, n)
+     ORDER BY e.n`,
+    [
+      publishing.topic,
+      records.map((r) => invoiceKey(r.accountId, r.month, r.currency)),
+      records.map((r) => JSON.stringify(r)),
+    ],
+  );
+}

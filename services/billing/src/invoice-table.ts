@@ -52,6 +52,51 @@ export async function loadBilledEntries(
   return byMonth;
 }
 
+/** loadFinalizedOfAccount for many accounts in one query (accounts without any finalized invoice are absent). */
+export async function loadFinalizedOfAccounts(
+  db: Queryable,
+  accountIds: readonly string[],
+): Promise<Map<string, FinalizedOfAccount>> {
+  const byAccount = new Map<string, FinalizedOfAccount>();
+  if (accountIds.length === 0) return byAccount;
+  const result = await db.query<{ account_id: string; kind: InvoiceKind; content: InvoiceDraft }>(
+    `SELECT account_id, kind, content FROM invoices WHERE status = 'finalized' AND account_id = ANY($1::text[])`,
+    [accountIds],
+  );
+  for (const row of result.rows) {
+    let finalized = byAccount.get(row.account_id);
+    if (finalized === undefined) {
+      finalized = { regular: [], adjustment: [] };
+      byAccount.set(row.account_id, finalized);
+    }
+    finalized[row.kind].push(row.content);
+  }
+  return byAccount;
+}
+
+/** loadBilledEntries for many accounts in one query, each from its own month on (accounts without any are absent). */
+export async function loadBilledEntriesOfAccounts(
+  db: Queryable,
+  accounts: readonly { readonly accountId: string; readonly fromMonth: string | undefined }[],
+): Promise<Map<string, Map<string, Map<string, PriceEntry>>>> {
+  const byAccount = new Map<string, Map<string, Map<string, PriceEntry>>>();
+  if (accounts.length === 0) return byAccount;
+  const result = await db.query<{ account_id: string; month: string; price_entry_key: string; entry: PriceEntry }>(
+    `SELECT b.account_id, b.month, b.price_entry_key, b.entry
+     FROM unnest($1::text[], $2::text[]) AS k(account_id, from_month)
+     JOIN billing_billed_entries b ON b.account_id = k.account_id AND b.month >= k.from_month`,
+    [accounts.map((a) => a.accountId), accounts.map((a) => a.fromMonth ?? '')],
+  );
+  for (const row of result.rows) {
+    const byMonth = byAccount.get(row.account_id) ?? new Map<string, Map<string, PriceEntry>>();
+    const entries = byMonth.get(row.month) ?? new Map<string, PriceEntry>();
+    entries.set(row.price_entry_key, row.entry);
+    byMonth.set(row.month, entries);
+    byAccount.set(row.account_id, byMonth);
+  }
+  return byAccount;
+}
+
 /**
  * Replaces an account's drafts with the planned ones: upserts each planned invoice (content and hash, or the problem
  * that keeps it from being built) and deletes drafts no longer planned. Finalized rows are never touched: the upsert
@@ -141,6 +186,97 @@ export async function storeFinalized(
      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::jsonb[])
      ON CONFLICT DO NOTHING`,
     [invoice.accountId, rows.map((r) => r.month), rows.map((r) => r.key), rows.map((r) => JSON.stringify(r.entry))],
+  );
+}
+
+/**
+ * Takes the next `count` gapless numbers of an issuer and year in one statement, ascending: what `count` calls of
+ * nextInvoiceNumber in a row take. The counter row stays locked until the caller's transaction ends.
+ *
+ * @example
+ * await nextInvoiceNumbers(client, 'tally', 'INV', 2026, 3); // ['INV-2026-000001', 'INV-2026-000002', 'INV-2026-000003']
+ */
+export async function nextInvoiceNumbers(
+  db: Queryable,
+  issuer: string,
+  prefix: string,
+  year: number,
+  count: number,
+): Promise<string[]> {
+  if (count === 0) return [];
+  const result = await db.query<{ last: string }>(
+    `INSERT INTO invoice_counters (issuer, year, last) VALUES ($1, $2, $3)
+     ON CONFLICT (issuer, year) DO UPDATE SET last = invoice_counters.last + EXCLUDED.last
+     RETURNING last`,
+    [issuer, year, count],
+  );
+  const last = Number(result.rows[0]!.last);
+  return Array.from({ length: count }, (_, i) => formatInvoiceNumber(prefix, year, last - count + 1 + i));
+}
+
+/** A planned invoice with the number it is finalized under. */
+export interface NumberedInvoice {
+  readonly plan: Extract<PlannedInvoice, { invoice: InvoiceDraft }>;
+  readonly number: string;
+}
+
+/**
+ * storeFinalized for many invoices in two statements (the invoices, then their billed entries; first writer per
+ * account, month and key wins, in the order given). At most one invoice per (account, month, currency).
+ */
+export async function storeFinalizedMany(
+  db: Queryable,
+  items: readonly NumberedInvoice[],
+  issuer: string,
+  finalizedAt: Date,
+): Promise<void> {
+  if (items.length === 0) return;
+  await db.query(
+    `INSERT INTO invoices (account_id, month, currency, kind, status, issuer, number, total, content, content_hash,
+                           problem, finalized_at, updated_at)
+     SELECT a, m, c, k, 'finalized', $1, n, t, j, h, NULL, $2, now()
+     FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::numeric[], $9::jsonb[], $10::text[])
+       WITH ORDINALITY AS f(a, m, c, k, n, t, j, h, o)
+     ORDER BY o
+     ON CONFLICT (account_id, month, currency) DO UPDATE SET status = 'finalized', kind = EXCLUDED.kind,
+       issuer = EXCLUDED.issuer, number = EXCLUDED.number, total = EXCLUDED.total, content = EXCLUDED.content,
+       content_hash = EXCLUDED.content_hash, problem = NULL, finalized_at = EXCLUDED.finalized_at, updated_at = now()`,
+    [
+      issuer,
+      finalizedAt,
+      items.map((i) => i.plan.invoice.accountId),
+      items.map((i) => i.plan.invoice.month),
+      items.map((i) => i.plan.invoice.currency),
+      items.map((i) => i.plan.kind),
+      items.map((i) => i.number),
+      items.map((i) => i.plan.invoice.total),
+      items.map((i) => JSON.stringify(i.plan.invoice)),
+      items.map((i) => invoiceHash(i.plan.invoice)),
+    ],
+  );
+  const seen = new Set<string>();
+  const rows = items.flatMap(({ plan }) =>
+    [...plan.entries].flatMap(([month, entries]) =>
+      [...entries].flatMap(([key, entry]) => {
+        // ON CONFLICT cannot see a row the same statement inserted: the first of the batch is kept, as one by one.
+        const id = `${plan.invoice.accountId}\u0000${month}\u0000${key}`;
+        if (seen.has(id)) return [];
+        seen.add(id);
+        return [{ accountId: plan.invoice.accountId, month, key, entry }];
+      }),
+    ),
+  );
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO billing_billed_entries (account_id, month, price_entry_key, entry)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+     ON CONFLICT DO NOTHING`,
+    [
+      rows.map((r) => r.accountId),
+      rows.map((r) => r.month),
+      rows.map((r) => r.key),
+      rows.map((r) => JSON.stringify(r.entry)),
+    ],
   );
 }
 
