@@ -1,7 +1,7 @@
 import { displayDecimal, marginalAmount, Rational } from '@tally/money';
 import { HOUR_MS, type Account, type BillingHourly, type PriceEntry, type UsageHourly } from '@tally/records';
-import { monthOf } from './billing-month.ts';
 import { latestUsage } from './latest-usage.ts';
+import { monthAt } from './month-lookup.ts';
 import type { PriceSource } from './price-book.ts';
 import { priceEntryKey } from './price-entry-key.ts';
 import { isFreeUnlessPriced, quantityOf, shownQuantity, usageMeasures } from './usage-measures.ts';
@@ -32,13 +32,13 @@ export interface AccountHourInput {
 export function accountHour(input: AccountHourInput): BillingHourly {
   const { account, hourStart, prices } = input;
   if (hourStart % HOUR_MS !== 0) throw new RangeError(`hourStart is not on the hour: ${hourStart}`);
-  const month = monthOf(hourStart, account.timeZone);
+  const month = monthAt(hourStart, account.timeZone);
 
   // Quantity already used this month, per price entry, and the month's total so far.
   const earlier = new Map<number, BillingHourly>();
   for (const hour of input.previousHours) {
     if (hour.accountId !== account.accountId || hour.hourStart >= hourStart) continue;
-    if (monthOf(hour.hourStart, account.timeZone) !== month) continue;
+    if (hour.hourStart < month.start) continue;
     const seen = earlier.get(hour.hourStart);
     if (seen === undefined || hour.version > seen.version) earlier.set(hour.hourStart, hour);
   }

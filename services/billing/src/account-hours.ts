@@ -1,7 +1,8 @@
 import { Dec, toDecimalString } from '@tally/money';
 import type { Account, BillingHourly, UsageHourly } from '@tally/records';
 import { accountHour } from './account-hour.ts';
-import { monthOf, monthPeriod } from './billing-month.ts';
+import type { MonthPeriod } from './billing-month.ts';
+import { monthAt } from './month-lookup.ts';
 import type { PriceBook } from './price-book.ts';
 import { BYTES_PER_GB, EGRESS_SKU, INGRESS_SKU, SECONDS_PER_HOUR } from './usage-measures.ts';
 
@@ -16,6 +17,11 @@ export interface AccountHoursInput {
   readonly stored: ReadonlyMap<number, BillingHourly>;
   /** Stored hours from this hour on are recomputed from their stored quantities (a stale mark; see hourly-refresh). */
   readonly recomputeFrom?: number;
+  /**
+   * The month's position before the earliest hour in `stored` (from sweepStart), so the month's earlier hours need not
+   * be given: the sweep goes on from it exactly as if it had swept them.
+   */
+  readonly start?: SweepStart;
   /** The account's usage in the changed hours, any versions. */
   readonly usage: Iterable<UsageHourly>;
   readonly prices: PriceBook;
@@ -27,6 +33,99 @@ export interface AccountHoursResult {
   /** New values to store and publish: the changed hours, and the recomputed stored hours whose value moved. */
   readonly values: BillingHourly[];
   readonly failed: { hourStart: number; error: unknown }[];
+  /**
+   * The month's position after each changed or recomputed hour that has a value (new or stored), to store with it,
+   * whether its value moved or not.
+   */
+  readonly positions: Map<number, MonthPosition>;
+}
+
+/**
+ * Where a month stands after an hour, in the sweep's order from the month's first hour: the base units (seconds,
+ * bytes; integers) per SKU and the running total of hourTotal. Stored with each hour, so a later batch starts from
+ * the last one before its first changed hour instead of summing the month so far (quadratic over a month's replay).
+ * It does not depend on prices: the split per price epoch comes from the positions at the epochs' edges.
+ */
+export interface MonthPosition {
+  /** Base units per SKU, as integer strings. */
+  readonly u: Readonly<Record<string, string>>;
+  /** Running sum of the hours' hourTotal (decimal string). */
+  readonly t: string;
+}
+
+/** Where a sweep starts: the month's summaries per price epoch and its position before the first hour swept. */
+export interface SweepStart {
+  readonly period: MonthPeriod;
+  readonly epochs: readonly {
+    readonly epoch: number;
+    readonly hourStart: number;
+    readonly units: Map<string, bigint>;
+  }[];
+  readonly units: Map<string, bigint>;
+  readonly total: string;
+}
+
+/** The instants at which a price of the account's currency changes, ascending. */
+function priceChanges(prices: PriceBook, currency: string): number[] {
+  return [
+    ...new Set(
+      prices
+        .entries()
+        .filter((e) => e.currency === currency)
+        .map((e) => e.effectiveFrom),
+    ),
+  ].sort((a, b) => a - b);
+}
+
+/**
+ * The instants before which a sweep starting at `cut` needs the month's stored position: each price change inside the
+ * month before `cut`, then `cut` itself. For each, the caller looks up the last stored hour of the month before it.
+ *
+ * @example
+ * positionCuts(prices, 'USD', april, aprilFifth); // [aprilFifth] when no USD price changes in April before it
+ */
+export function positionCuts(prices: PriceBook, currency: string, period: MonthPeriod, cut: number): number[] {
+  return [...priceChanges(prices, currency).filter((b) => b > period.start && b < cut), cut];
+}
+
+/**
+ * The sweep's start from the stored positions found for positionCuts: `found[i]` is the last stored hour of the month
+ * before `cuts[i]` (undefined: none). Undefined when the sweep must start at the month's first hour: no stored hour
+ * before the cut, or one without a position (stored before positions were kept).
+ */
+export function sweepStart(
+  prices: PriceBook,
+  currency: string,
+  period: MonthPeriod,
+  cuts: readonly number[],
+  found: readonly ({ hourStart: number; position: MonthPosition | null } | undefined)[],
+): SweepStart | undefined {
+  const last = found[found.length - 1];
+  if (last === undefined || found.some((f) => f !== undefined && f.position === null)) return undefined;
+  const changes = priceChanges(prices, currency);
+  const epochs: { epoch: number; hourStart: number; units: Map<string, bigint> }[] = [];
+  let before: MonthPosition | undefined;
+  let beforeHour: number | undefined;
+  for (const [i, f] of found.entries()) {
+    if (f === undefined || f.hourStart === beforeHour) continue;
+    // The stored hours in [cuts[i-1], cuts[i]) are one price epoch: their units are the difference of positions.
+    const segmentStart = i === 0 ? period.start : cuts[i - 1]!;
+    const units = new Map<string, bigint>();
+    for (const [sku, n] of Object.entries(f.position!.u)) {
+      const diff = BigInt(n) - BigInt(before?.u[sku] ?? '0');
+      if (diff !== 0n) units.set(sku, diff);
+    }
+    epochs.push({ epoch: changes.filter((c) => c <= segmentStart).length, hourStart: segmentStart, units });
+    before = f.position!;
+    beforeHour = f.hourStart;
+  }
+  const position = last.position!;
+  return {
+    period,
+    epochs,
+    units: new Map(Object.entries(position.u).map(([sku, n]) => [sku, BigInt(n)])),
+    total: position.t,
+  };
 }
 
 /**
@@ -53,45 +152,48 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
     list.push(u);
     usageByHour.set(u.hourStart, list);
   }
-  const changes = [
-    ...new Set(
-      prices
-        .entries()
-        .filter((e) => e.currency === account.currency)
-        .map((e) => e.effectiveFrom),
-    ),
-  ].sort((a, b) => a - b);
+  const changes = priceChanges(prices, account.currency);
   const epochOf = (t: number) => changes.filter((from) => from <= t).length;
 
   const values: BillingHourly[] = [];
   const failed: { hourStart: number; error: unknown }[] = [];
-  let period = { start: 0, end: 0 };
-  let summaries = new Map<number, { hourStart: number; baseUnits: Map<string, Dec>; total: Dec }>();
+  const positions = new Map<number, MonthPosition>();
+  let period = input.start?.period ?? { start: 0, end: 0 };
+  // Per price epoch, the base units of the month's hours so far (accountHour needs the quantity used before per
+  // price entry); and the month's units per SKU and running total, whose state after an hour is its position.
+  let summaries = new Map<number, { hourStart: number; baseUnits: Map<string, bigint> }>(
+    (input.start?.epochs ?? []).map((e) => [e.epoch, { hourStart: e.hourStart, baseUnits: new Map(e.units) }]),
+  );
+  let monthUnits = new Map(input.start?.units ?? []);
+  let monthTotal = new Dec(input.start?.total ?? 0);
   const add = (value: BillingHourly) => {
     const epoch = epochOf(value.hourStart);
-    const summary = summaries.get(epoch) ?? {
-      hourStart: value.hourStart,
-      baseUnits: new Map<string, Dec>(),
-      total: new Dec(0),
-    };
+    const summary = summaries.get(epoch) ?? { hourStart: value.hourStart, baseUnits: new Map<string, bigint>() };
     // Summed in whole base units (seconds, bytes), so many hours of thirds never drift across a tier edge.
     for (const l of value.lines) {
-      summary.baseUnits.set(l.sku, (summary.baseUnits.get(l.sku) ?? new Dec(0)).plus(baseUnitsOf(l.sku, l.quantity)));
+      const units = baseUnitsOf(l.sku, l.quantity);
+      summary.baseUnits.set(l.sku, (summary.baseUnits.get(l.sku) ?? 0n) + units);
+      monthUnits.set(l.sku, (monthUnits.get(l.sku) ?? 0n) + units);
     }
-    summary.total = summary.total.plus(value.hourTotal);
+    monthTotal = monthTotal.plus(value.hourTotal);
     summaries.set(epoch, summary);
   };
+  const position = (): MonthPosition => ({
+    u: Object.fromEntries([...monthUnits].map(([sku, n]) => [sku, n.toString()])),
+    t: toDecimalString(monthTotal),
+  });
+  // One summary per epoch with hourTotal 0, and the month's total so far on the first: accountHour sums them all.
   const previousHours = (): BillingHourly[] =>
-    [...summaries.values()].map((s) => ({
+    [...summaries.values()].map((s, i) => ({
       accountId: account.accountId,
       hourStart: s.hourStart,
       currency: account.currency,
       lines: [...s.baseUnits].map(([sku, units]) => ({
         sku,
-        quantity: toDecimalString(units.div(perUnitOf(sku))),
+        quantity: toDecimalString(new Dec(units.toString()).div(perUnitOf(sku))),
         amount: '0',
       })),
-      hourTotal: toDecimalString(s.total),
+      hourTotal: i === 0 ? toDecimalString(monthTotal) : '0',
       monthToDate: '0',
       version: 0,
     }));
@@ -99,8 +201,10 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
   const sweep = [...new Set([...input.stored.keys(), ...wanted])].sort((a, b) => a - b);
   for (const hourStart of sweep) {
     if (hourStart < period.start || hourStart >= period.end) {
-      period = monthPeriod(monthOf(hourStart, account.timeZone), account.timeZone);
+      period = monthAt(hourStart, account.timeZone);
       summaries = new Map();
+      monthUnits = new Map();
+      monthTotal = new Dec(0);
     }
     const stored = input.stored.get(hourStart);
     const changed = wanted.has(hourStart);
@@ -120,14 +224,18 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       });
       if (changed || stored === undefined || !sameValue(value, stored)) values.push(value);
       add(value);
+      positions.set(hourStart, position());
     } catch (error) {
       // Parked with its reason (README "Missing prices"), whatever it is: these hours are also recomputed by the
       // accounts and prices consumers, where failing the batch would make the runtime dead-letter the wrong record.
       failed.push({ hourStart, error });
-      if (stored !== undefined) add(stored);
+      if (stored !== undefined) {
+        add(stored);
+        positions.set(hourStart, position());
+      }
     }
   }
-  return { values, failed };
+  return { values, failed, positions };
 }
 
 /** Whether two values of an account-hour say the same (versions aside). */
@@ -143,8 +251,10 @@ function sameValue(a: BillingHourly, b: BillingHourly): boolean {
 const perUnitOf = (sku: string): number => (sku.startsWith('compute.') ? SECONDS_PER_HOUR : BYTES_PER_GB);
 
 /** A shown quantity back in whole base units: shown with 40 significant digits, it rounds back exactly. */
-function baseUnitsOf(sku: string, quantity: string): Dec {
-  return new Dec(quantity).times(perUnitOf(sku)).toDecimalPlaces(0);
+function baseUnitsOf(sku: string, quantity: string): bigint {
+  return /^\d+$/.test(quantity)
+    ? BigInt(quantity) * BigInt(perUnitOf(sku))
+    : BigInt(new Dec(quantity).times(perUnitOf(sku)).toDecimalPlaces(0).toFixed());
 }
 
 /**
@@ -153,7 +263,7 @@ function baseUnitsOf(sku: string, quantity: string): Dec {
  */
 function storedAsUsage(value: BillingHourly): UsageHourly[] {
   return value.lines.map((l, i) => {
-    const units = Number(baseUnitsOf(l.sku, l.quantity).toFixed());
+    const units = Number(baseUnitsOf(l.sku, l.quantity));
     return {
       instanceId: `stored-line-${i}`,
       accountId: value.accountId,

@@ -3,7 +3,7 @@ import { enqueueOutbox } from '@tally/kafka';
 import { billingKey, type Account, type BillingHourly, type UsageHourly } from '@tally/records';
 import { computeAccountHours } from './account-hours.ts';
 import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
-import { monthPeriod, monthOf } from './billing-month.ts';
+import { monthAt } from './month-lookup.ts';
 import type { PriceBook } from './price-book.ts';
 import { loadAccounts, loadPriceBook } from './reference-tables.ts';
 import { loadUsageOfAccountHours } from './usage-table.ts';
@@ -150,7 +150,7 @@ async function markLaterHoursStale(
   const ranges = known.map(({ account, hours }) => ({
     accountId: account.accountId,
     from: hours[0]!,
-    end: monthPeriod(monthOf(hours[hours.length - 1]!, account.timeZone), account.timeZone).end,
+    end: monthAt(hours[hours.length - 1]!, account.timeZone).end,
   }));
   await db.query(
     `INSERT INTO billing_hourly_stale (account_id, from_hour, to_hour)
@@ -217,8 +217,8 @@ async function recomputeStale(
     return true;
   }
   const from = Number(mark.from_hour);
-  const start = monthPeriod(monthOf(from, account.timeZone), account.timeZone).start;
-  const end = monthPeriod(monthOf(Number(mark.to_hour), account.timeZone), account.timeZone).end;
+  const start = monthAt(from, account.timeZone).start;
+  const end = monthAt(Number(mark.to_hour), account.timeZone).end;
   const readRange = async (db: Queryable) =>
     (
       await db.query<{ value: BillingHourly }>(
@@ -276,7 +276,7 @@ async function loadMonthsSoFar(
   if (known.length === 0) return result;
   const ranges = known.map(({ account, hours }) => ({
     accountId: account.accountId,
-    from: monthPeriod(monthOf(hours[0]!, account.timeZone), account.timeZone).start,
+    from: monthAt(hours[0]!, account.timeZone).start,
     to: hours[hours.length - 1]!,
   }));
   const rows = await db.query<{ value: BillingHourly }>(

@@ -17,36 +17,47 @@ export interface ChangedUsage {
  */
 export async function upsertUsage(db: Queryable, records: readonly UsageHourly[]): Promise<ChangedUsage[]> {
   if (records.length === 0) return [];
-  const previous = await db.query<{ instance_id: string; hour_start: string; account_id: string }>(
-    `SELECT u.instance_id, u.hour_start, u.account_id FROM billing_usage u
-     JOIN unnest($1::text[], $2::bigint[]) AS k(instance_id, hour_start) USING (instance_id, hour_start)`,
-    [records.map((r) => r.instanceId), records.map((r) => r.hourStart)],
-  );
-  const previousAccount = new Map(previous.rows.map((r) => [`${r.instance_id}|${r.hour_start}`, r.account_id]));
-  const written = await db.query<{ instance_id: string; hour_start: string }>(
-    `INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record)
-     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::jsonb[])
-     ON CONFLICT (instance_id, hour_start) DO UPDATE
-       SET account_id = EXCLUDED.account_id, version = EXCLUDED.version, record = EXCLUDED.record
-       WHERE billing_usage.version < EXCLUDED.version
-          OR (billing_usage.version = EXCLUDED.version AND billing_usage.record::text < EXCLUDED.record::text)
-     RETURNING instance_id, hour_start`,
+  // One statement: the previous owners are read from the snapshot the upsert starts from (a data-modifying CTE and
+  // the query around it see the table as it was), so each changed row comes back with the account it had.
+  const written = await db.query<{ instance_id: string; hour_start: string; previous_account_id: string | null }>(
+    `WITH k AS (
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::jsonb[])
+         AS k(instance_id, hour_start, account_id, version, record)),
+     previous AS (
+       SELECT u.instance_id, u.hour_start, u.account_id FROM billing_usage u JOIN k USING (instance_id, hour_start)),
+     written AS (
+       INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record)
+       SELECT * FROM k
+       ON CONFLICT (instance_id, hour_start) DO UPDATE
+         SET account_id = EXCLUDED.account_id, version = EXCLUDED.version, record = EXCLUDED.record
+         WHERE billing_usage.version < EXCLUDED.version
+            OR (billing_usage.version = EXCLUDED.version AND billing_usage.record::text < EXCLUDED.record::text)
+       RETURNING instance_id, hour_start)
+     SELECT w.instance_id, w.hour_start, p.account_id AS previous_account_id
+     FROM written w LEFT JOIN previous p USING (instance_id, hour_start)`,
     [
       records.map((r) => r.instanceId),
       records.map((r) => r.hourStart),
       records.map((r) => r.accountId),
       records.map((r) => r.version),
-      records.map((r) => JSON.stringify(r)),
+      records.map((r) => JSON.stringify(storedRecord(r))),
     ],
   );
   const byKey = new Map(records.map((r) => [`${r.instanceId}|${r.hourStart}`, r]));
   return written.rows.flatMap((row) => {
-    const key = `${row.instance_id}|${row.hour_start}`;
-    const record = byKey.get(key);
+    const record = byKey.get(`${row.instance_id}|${row.hour_start}`);
     if (record === undefined) return [];
-    const before = previousAccount.get(key);
-    return [{ record, previousAccountId: before !== undefined && before !== record.accountId ? before : undefined }];
+    const before = row.previous_account_id;
+    return [{ record, previousAccountId: before !== null && before !== record.accountId ? before : undefined }];
   });
+}
+
+/**
+ * A usage record as billing stores it: without the `counted` slots (up to 64 interfaces × 120 slots per
+ * instance-hour), which only metering's duplicate check reads; billing never does, and they made most of the row.
+ */
+function storedRecord(record: UsageHourly): UsageHourly {
+  return record.counted.length === 0 ? record : { ...record, counted: [] };
 }
 
 /** The usage of the given account-hours (every instance the account had in those hours). */
@@ -56,7 +67,7 @@ export async function loadUsageOfAccountHours(
 ): Promise<UsageHourly[]> {
   if (accountHours.length === 0) return [];
   const result = await db.query<{ record: UsageHourly }>(
-    `SELECT u.record FROM billing_usage u
+    `SELECT u.record - 'counted' AS record FROM billing_usage u
      JOIN unnest($1::text[], $2::bigint[]) AS k(account_id, hour_start) USING (account_id, hour_start)`,
     [accountHours.map((k) => k.accountId), accountHours.map((k) => k.hourStart)],
   );
