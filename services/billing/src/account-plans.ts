@@ -1,6 +1,6 @@
 import type { Queryable } from '@tally/db';
 import type { UsageHourly } from '@tally/records';
-import type { MonthSettings } from './account-calendar.ts';
+import type { AccountCalendar, MonthSettings } from './account-calendar.ts';
 import {
   accountCalendar,
   adjustmentWindowStart,
@@ -59,7 +59,7 @@ export async function planAccounts(
   const accounts = await loadAccounts(db, [...new Set(accountIds)]);
   const ids = [...accounts.keys()];
   const finalized = await loadFinalizedOfAccounts(db, ids);
-  const frames = new Map<string, { input: AccountPlanInput; from: number | undefined }>();
+  const frames = new Map<string, { input: AccountPlanInput; calendar: AccountCalendar }>();
   const windows = ids.map((id) => {
     const account = accounts.get(id)!;
     const partial = { account, finalized: finalized.get(id)?.regular ?? [] };
@@ -68,6 +68,7 @@ export async function planAccounts(
     return {
       id,
       partial,
+      calendar,
       windowStart,
       from: windowStart === undefined ? undefined : calendar.settings(windowStart).start,
     };
@@ -78,7 +79,7 @@ export async function planAccounts(
   );
   for (const w of windows) {
     frames.set(w.id, {
-      from: w.from,
+      calendar: w.calendar,
       input: {
         ...w.partial,
         adjustmentInvoices: finalized.get(w.id)?.adjustment ?? [],
@@ -154,7 +155,7 @@ export async function planAccounts(
       const acc = accumulators.get(item) ?? new UsageGroupAccumulator(id, month.currency, month, options.prices);
       groups.set(month.month, error ?? acc.groups());
     }
-    plans.set(id, planFromGroups(frame.input, monthsOf.get(id)!, groups));
+    plans.set(id, planFromGroups(frame.input, monthsOf.get(id)!, groups, frame.calendar));
   }
   return plans;
 }

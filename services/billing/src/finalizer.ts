@@ -4,6 +4,7 @@ import { planAccounts } from './account-plans.ts';
 import { monthPeriod } from './billing-month.ts';
 import { lockInvoices, markDirty } from './dirty-accounts.ts';
 import { refreshDirtyDrafts, type DraftRefreshOptions } from './draft-refresher.ts';
+import { invoiceHash } from './invoice-hash.ts';
 import { enqueueFinalizedInvoices, invoiceRecord, type InvoicePublishing } from './invoice-publish.ts';
 import type { PlannedInvoice } from './invoice-plan.ts';
 import { nextInvoiceNumbers, storeFinalizedMany, type NumberedInvoice } from './invoice-table.ts';
@@ -105,8 +106,8 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
           await enqueueFinalizedInvoices(
             client,
             publish,
-            numbered.map(({ plan, number }) =>
-              invoiceRecord(plan.invoice, plan.kind, options.issuer, number, now, publish.duePeriodMs),
+            numbered.map(({ plan, number, hash }) =>
+              invoiceRecord(plan.invoice, plan.kind, options.issuer, number, now, publish.duePeriodMs, hash),
             ),
           );
         }
@@ -169,7 +170,7 @@ async function numberInOrder(
     const taken = await nextInvoiceNumbers(client, issuer, prefix, year, plans.length);
     plans.forEach((plan, n) => numbers.set(plan, taken[n]!));
   }
-  return due.map((plan) => ({ plan, number: numbers.get(plan)! }));
+  return due.map((plan) => ({ plan, number: numbers.get(plan)!, hash: invoiceHash(plan.invoice) }));
 }
 
 /**

@@ -99,13 +99,17 @@ export function accountCalendar(input: Pick<AccountPlanInput, 'account' | 'final
 /**
  * The months whose usage the plan needs, oldest first: the closed months inside the adjustment window (finalized
  * ones, and never-invoiced ones that got usage late) and the open months (with usage after the last closed one).
- * `usageHours` are the hours the account has usage in (from the window start on; more is harmless).
+ * `usageHours` are the hours the account has usage in (from the window start on; more is harmless). `calendar`:
+ * accountCalendar(input), passed by a caller that has it already.
  *
  * @example
  * monthsToBuild(input, [Date.parse('2025-03-02T00:00:00Z')]).map((m) => m.month); // ['2025-03']
  */
-export function monthsToBuild(input: AccountPlanInput, usageHours: Iterable<number>): MonthSettings[] {
-  const calendar = accountCalendar(input);
+export function monthsToBuild(
+  input: AccountPlanInput,
+  usageHours: Iterable<number>,
+  calendar: AccountCalendar = accountCalendar(input),
+): MonthSettings[] {
   const last = calendar.lastClosed;
   const windowStart = adjustmentWindowStart(last?.month, input.adjustmentMonths);
   const months = new Set<string>(input.finalized.map((f) => f.month));
@@ -124,7 +128,8 @@ export function monthsToBuild(input: AccountPlanInput, usageHours: Iterable<numb
 /**
  * Plans the invoices of an account's open months from their usage groups, oldest first: a pure function of the
  * stored state, so a draft refresh, the finalizer and a rebuild from empty tables all get the same invoices
- * (invariant 3). `months` comes from monthsToBuild, `groups` has each of them (formed in the month's currency).
+ * (invariant 3). `months` comes from monthsToBuild, `groups` has each of them (formed in the month's currency);
+ * `calendar` is accountCalendar(input), as for monthsToBuild.
  *
  * - Month boundaries, time zone and currency: a change takes effect from the first month not yet finalized;
  *   finalized months keep theirs (AccountCalendar).
@@ -144,9 +149,9 @@ export function planFromGroups(
   input: AccountPlanInput,
   months: readonly MonthSettings[],
   groups: ReadonlyMap<string, MonthGroups>,
+  calendar: AccountCalendar = accountCalendar(input),
 ): PlannedInvoice[] {
   const { account } = input;
-  const calendar = accountCalendar(input);
   const last = calendar.lastClosed;
   const allFinalized = [...input.finalized, ...(input.adjustmentInvoices ?? [])].sort((a, b) =>
     a.month < b.month ? -1 : a.month > b.month ? 1 : 0,

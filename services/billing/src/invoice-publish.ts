@@ -13,7 +13,8 @@ export interface InvoicePublishing {
 
 /**
  * The invoices record of a finalized invoice: what it billed (rounded lines, totals, hash), its number and due date.
- * Finalized invoices never change, so the value of its key never changes either (version 1).
+ * Finalized invoices never change, so the value of its key never changes either (version 1). `contentHash` is
+ * invoiceHash(invoice), passed by a caller that has it already.
  *
  * @example
  * invoiceRecord(draft, 'regular', 'tally', 'INV-2026-000001', finalizedAt, 14 * 86_400_000).dueAt; // finalizedAt + 14 d
@@ -25,6 +26,7 @@ export function invoiceRecord(
   number: string,
   finalizedAt: number,
   duePeriodMs: number,
+  contentHash: string = invoiceHash(invoice),
 ): Invoice {
   return {
     accountId: invoice.accountId,
@@ -44,7 +46,7 @@ export function invoiceRecord(
     total: invoice.total,
     finalizedAt,
     dueAt: finalizedAt + duePeriodMs,
-    contentHash: invoiceHash(invoice),
+    contentHash,
     version: 1,
   };
 }

@@ -218,6 +218,8 @@ export async function nextInvoiceNumbers(
 export interface NumberedInvoice {
   readonly plan: Extract<PlannedInvoice, { invoice: InvoiceDraft }>;
   readonly number: string;
+  /** invoiceHash(plan.invoice). */
+  readonly hash: string;
 }
 
 /**
@@ -251,7 +253,7 @@ export async function storeFinalizedMany(
       items.map((i) => i.number),
       items.map((i) => i.plan.invoice.total),
       items.map((i) => JSON.stringify(i.plan.invoice)),
-      items.map((i) => invoiceHash(i.plan.invoice)),
+      items.map((i) => i.hash),
     ],
   );
   const seen = new Set<string>();

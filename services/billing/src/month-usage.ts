@@ -71,7 +71,7 @@ export class UsageGroupAccumulator {
         ? prices.findPriceAt(measure.sku, currency, record.hourStart)
         : prices.priceAt(measure.sku, currency, record.hourStart);
       if (entry === undefined) continue;
-      const key = priceEntryKey(entry);
+      const key = keyOf(entry);
       const group = this.#groups.get(key);
       if (group === undefined) {
         this.#groups.set(key, {
@@ -96,6 +96,18 @@ export class UsageGroupAccumulator {
       }))
       .sort(bySkuThenEffectiveFrom);
   }
+}
+
+/** priceEntryKey per entry object: price book entries are immutable, and every record of a month asks again. */
+const keys = new WeakMap<PriceEntry, string>();
+
+function keyOf(entry: PriceEntry): string {
+  let key = keys.get(entry);
+  if (key === undefined) {
+    key = priceEntryKey(entry);
+    keys.set(entry, key);
+  }
+  return key;
 }
 
 export function bySkuThenEffectiveFrom(
