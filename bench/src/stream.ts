@@ -1,16 +1,11 @@
 // `pnpm bench stream`: one five-step pipeline over 10 million records, three ways:
 // @tally/stream, a hand-written loop doing the same work, and @thi.ng/transducers.
 // All three must compute the same checksum. Prints records/s per contender and, last,
-// a JSON line with ratio_vs_hand_loop = our time / the hand loop's time (target <= 2).
+// a JSON line with ratio_vs_hand_loop = our time / the hand loop's time.
 //
-// What this measures: the best case for one pipeline alone in its process. V8 keeps call
-// feedback per function literal, shared by every closure of it; @tally/stream's `comp` binds
-// the n-th map/filter/remove/keep of a chain through its n-th stage (libs/stream/src/stages.ts),
-// so here every call site is monomorphic and V8 inlines the whole chain into the driver loop
-// (and even removes the decoded object's allocation, which the hand loop still pays; checked
-// with --trace-gc). The input, the five steps and the checksum are the same for all three.
-// A process that first binds other chains through the same stages sees them megamorphic
-// again and runs near the old figure (ratio ~4.4 measured); see libs/stream/README.md.
+// What this measures: one pipeline alone in its process, the library's overhead per step against
+// code written by hand. libs/stream/README.md ("Performance") puts the figure beside what a consumer
+// spends per record, and says why the stage copies that once won this bench were removed.
 import * as thing from '@thi.ng/transducers';
 import { comp, dedupe, filter, map, reducer, scan, transduce } from '@tally/stream';
 

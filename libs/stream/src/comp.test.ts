@@ -59,9 +59,8 @@ describe('comp', () => {
   });
 });
 
-describe('comp binds stateless steps through stages', () => {
-  // comp binds map/filter/remove/keep through position-specific copies (stages.ts): the
-  // results, completion and early termination must be exactly those of the steps' own binding.
+describe('comp binds each step itself', () => {
+  // The results, completion and early termination must be exactly those of binding the steps by hand.
   const steps = [
     map((x: number) => x * 3),
     filter((x: number) => x % 2 === 0),
@@ -112,7 +111,7 @@ describe('comp binds stateless steps through stages', () => {
     );
     expect(into([], xf, [0, '', false, null, undefined, 1])).toEqual([0, '', false, 1]);
   });
-  it('falls back to the steps themselves past the last stage', () => {
+  it('composes long and nested chains', () => {
     const inc = map((x: number) => x + 1);
     const ten = comp(inc, inc, inc, inc, inc, inc, inc, inc, inc, inc);
     const twelve = comp(inc, inc, inc, inc, inc, inc, inc, inc, inc, comp(inc, inc, inc));

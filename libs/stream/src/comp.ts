@@ -1,5 +1,4 @@
 import type { Reducer, Transducer } from './api.ts';
-import { STAGES, statelessOp } from './stages.ts';
 
 type AnyReducer = Reducer<unknown, unknown>;
 type AnyTransducer = (rf: AnyReducer) => AnyReducer;
@@ -80,25 +79,10 @@ export function comp<A, B, C, D, E, F, G, H, I, J, K>(
 ): Transducer<A, K>;
 export function comp(...xforms: Transducer<never, unknown>[]): Transducer<never, unknown> {
   const fs = xforms as unknown as AnyTransducer[];
-  // The n-th stateless operation (map, filter, remove, keep) of the chain is bound through
-  // the n-th stage, so V8 sees one target per call site and can inline the chain (stages.ts).
-  const stage: (number | undefined)[] = [];
-  let n = 0;
-  for (const f of fs) stage.push(statelessOp(f) !== undefined && n < STAGES.length ? n++ : undefined);
   const composed: AnyTransducer = (rf) => {
     // Bind from the last step backwards, so the first step ends up outermost.
     let r = rf;
-    for (let i = fs.length - 1; i >= 0; i--) {
-      const f = fs[i] as AnyTransducer;
-      const k = stage[i];
-      const op = k === undefined ? undefined : statelessOp(f);
-      if (k === undefined || op === undefined) {
-        r = f(r);
-      } else {
-        const bind = STAGES[k] as (typeof STAGES)[number];
-        r = { init: r.init, step: bind(op.kind, op.f, r.step), complete: r.complete };
-      }
-    }
+    for (let i = fs.length - 1; i >= 0; i--) r = (fs[i] as AnyTransducer)(r);
     return r;
   };
   return composed as unknown as Transducer<never, unknown>;

@@ -1,5 +1,4 @@
 import type { Reducer, Transducer } from './api.ts';
-import { FILTER, stateless } from './stages.ts';
 
 /**
  * Keeps the inputs for which `pred` is true. A type guard narrows the output type.
@@ -10,9 +9,8 @@ import { FILTER, stateless } from './stages.ts';
 export function filter<A, B extends A>(pred: (input: A) => input is B): Transducer<A, B>;
 export function filter<A>(pred: (input: A) => boolean): Transducer<A, A>;
 export function filter<A>(pred: (input: A) => boolean): Transducer<A, A> {
-  const xform = <Acc>(rf: Reducer<Acc, A>): Reducer<Acc, A> => {
+  return <Acc>(rf: Reducer<Acc, A>): Reducer<Acc, A> => {
     const step = rf.step;
     return { init: rf.init, step: (acc, input) => (pred(input) ? step(acc, input) : acc), complete: rf.complete };
   };
-  return stateless(xform, FILTER, pred);
 }

@@ -1,5 +1,4 @@
 import type { Reducer, Transducer } from './api.ts';
-import { KEEP, stateless } from './stages.ts';
 
 /**
  * Applies `f` and keeps the results that are neither `null` nor `undefined`
@@ -9,7 +8,7 @@ import { KEEP, stateless } from './stages.ts';
  * into([], keep((s: string) => (s.length > 1 ? s.length : null)), ['a', 'bb', 'ccc']); // [2, 3]
  */
 export function keep<A, B>(f: (input: A) => B | null | undefined): Transducer<A, NonNullable<B>> {
-  const xform = <Acc>(rf: Reducer<Acc, NonNullable<B>>): Reducer<Acc, A> => {
+  return <Acc>(rf: Reducer<Acc, NonNullable<B>>): Reducer<Acc, A> => {
     const step = rf.step;
     return {
       init: rf.init,
@@ -20,5 +19,4 @@ export function keep<A, B>(f: (input: A) => B | null | undefined): Transducer<A,
       complete: rf.complete,
     };
   };
-  return stateless(xform, KEEP, f);
 }

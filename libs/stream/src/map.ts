@@ -1,5 +1,4 @@
 import type { Reducer, Transducer } from './api.ts';
-import { MAP, stateless } from './stages.ts';
 
 /**
  * Applies `f` to every input.
@@ -8,9 +7,8 @@ import { MAP, stateless } from './stages.ts';
  * into([], map((x: number) => x * 10), [1, 2, 3]); // [10, 20, 30]
  */
 export function map<A, B>(f: (input: A) => B): Transducer<A, B> {
-  const xform = <Acc>(rf: Reducer<Acc, B>): Reducer<Acc, A> => {
+  return <Acc>(rf: Reducer<Acc, B>): Reducer<Acc, A> => {
     const step = rf.step;
     return { init: rf.init, step: (acc, input) => step(acc, f(input)), complete: rf.complete };
   };
-  return stateless(xform, MAP, f);
 }

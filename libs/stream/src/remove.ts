@@ -1,5 +1,4 @@
 import type { Reducer, Transducer } from './api.ts';
-import { REMOVE, stateless } from './stages.ts';
 
 /**
  * Drops the inputs for which `pred` is true (the opposite of `filter`).
@@ -8,9 +7,8 @@ import { REMOVE, stateless } from './stages.ts';
  * into([], remove((x: number) => x > 1), [1, 2, 3]); // [1]
  */
 export function remove<A>(pred: (input: A) => boolean): Transducer<A, A> {
-  const xform = <Acc>(rf: Reducer<Acc, A>): Reducer<Acc, A> => {
+  return <Acc>(rf: Reducer<Acc, A>): Reducer<Acc, A> => {
     const step = rf.step;
     return { init: rf.init, step: (acc, input) => (pred(input) ? acc : step(acc, input)), complete: rf.complete };
   };
-  return stateless(xform, REMOVE, pred);
 }
