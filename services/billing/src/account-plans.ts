@@ -25,6 +25,8 @@ export interface AccountPlansOptions {
    * it is streamed alone in chunks of hours, as planAccount does (memory: about this many records at a time).
    */
   readonly chunkRows?: number;
+  /** First chunk of hours when a large month is streamed (forEachUsageOfAccount's chunkHours). */
+  readonly chunkHours?: number;
 }
 
 /** One month of one account to read, with how many usage rows it had when its hours were counted. */
@@ -136,7 +138,14 @@ export async function planAccounts(
   };
   for (const item of toRead) {
     if (item.rows > chunkRows) {
-      await forEachUsageOfAccount(db, item.accountId, item.month, (record) => add(item, record));
+      await forEachUsageOfAccount(
+        db,
+        item.accountId,
+        item.month,
+        (record) => add(item, record),
+        options.chunkHours,
+        chunkRows,
+      );
       continue;
     }
     if (batchRows + item.rows > chunkRows) await readBatch();

@@ -1,40 +1,44 @@
 import { inTransaction, type Pool } from '@tally/db';
-import { planAccount } from './account-state.ts';
+import { planAccounts } from './account-plans.ts';
 import { clearDirty, lockInvoices, peekDirty } from './dirty-accounts.ts';
-import { storeDrafts } from './invoice-table.ts';
+import { storeDraftsOfAccounts } from './invoice-table.ts';
 import { loadPriceBook } from './reference-tables.ts';
 
 export interface DraftRefreshOptions {
   readonly adjustmentMonths: number;
-  /** Accounts per pass (each in its own transaction). */
+  /** Accounts per pass (planned and stored in one transaction). */
   readonly batchSize: number;
   /** Hours of usage per query when a month is streamed (see planAccount). */
   readonly chunkHours?: number;
 }
 
 /**
- * Rebuilds the drafts of up to `batchSize` accounts marked dirty, one account per transaction, so memory holds one
- * account's plan at a time (planAccount streams each month it builds). Each mark is removed at the end of its
- * account's transaction, only if not set again meanwhile; a crash leaves it for the next pass. Returns how many
+ * Rebuilds the drafts of up to `batchSize` accounts marked dirty, in one transaction: planned together by
+ * planAccounts (each account's plan is planAccount's; memory holds each month's usage groups, and at most about
+ * 5 000 usage records at a time) and stored in two statements. The marks are removed at the end of the
+ * transaction, each only if not set again meanwhile; a crash leaves them for the next pass. Returns how many
  * accounts it took.
  *
  * Drafts are previews: the finalizer plans from the stored state again and never trusts a stored draft.
  */
 export async function refreshDirtyDrafts(pool: Pool, options: DraftRefreshOptions): Promise<number> {
   const marks = await peekDirty(pool, options.batchSize);
-  for (const mark of marks) {
-    await inTransaction(pool, async (client) => {
-      await lockInvoices(client);
-      const prices = await loadPriceBook(client);
-      const plans = await planAccount(client, mark.accountId, {
+  if (marks.length === 0) return 0;
+  await inTransaction(pool, async (client) => {
+    await lockInvoices(client);
+    const prices = await loadPriceBook(client);
+    const plans = await planAccounts(
+      client,
+      marks.map((m) => m.accountId),
+      {
         prices,
         adjustmentMonths: options.adjustmentMonths,
         ...(options.chunkHours === undefined ? {} : { chunkHours: options.chunkHours }),
-      });
-      if (plans !== undefined) await storeDrafts(client, mark.accountId, plans);
-      await clearDirty(client, [mark]);
-    });
-  }
+      },
+    );
+    await storeDraftsOfAccounts(client, plans);
+    await clearDirty(client, marks);
+  });
   return marks.length;
 }
 

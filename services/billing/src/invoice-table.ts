@@ -132,6 +132,44 @@ export async function storeDrafts(db: Queryable, accountId: string, plans: reado
 }
 
 /**
+ * storeDrafts for many accounts in two statements: each account's drafts become exactly its planned ones. Accounts
+ * absent from `plans` (not known yet) are left alone; finalized rows are never touched.
+ */
+export async function storeDraftsOfAccounts(
+  db: Queryable,
+  plans: ReadonlyMap<string, readonly PlannedInvoice[]>,
+): Promise<void> {
+  if (plans.size === 0) return;
+  const all = [...plans].flatMap(([accountId, list]) => list.map((plan) => ({ accountId, plan })));
+  await db.query(
+    `DELETE FROM invoices i WHERE i.status = 'draft' AND i.account_id = ANY($1::text[])
+       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[], $4::text[]) AS p(account_id, month, currency)
+                       WHERE p.account_id = i.account_id AND p.month = i.month AND p.currency = i.currency)`,
+    [[...plans.keys()], all.map((a) => a.accountId), all.map((a) => a.plan.month), all.map((a) => a.plan.currency)],
+  );
+  if (all.length === 0) return;
+  await db.query(
+    `INSERT INTO invoices (account_id, month, currency, kind, status, total, content, content_hash, problem, updated_at)
+     SELECT a, m, c, k, 'draft', t, j, h, p, now()
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::numeric[], $6::jsonb[], $7::text[], $8::text[])
+       AS d(a, m, c, k, t, j, h, p)
+     ON CONFLICT (account_id, month, currency) DO UPDATE SET kind = EXCLUDED.kind, total = EXCLUDED.total,
+       content = EXCLUDED.content, content_hash = EXCLUDED.content_hash, problem = EXCLUDED.problem, updated_at = now()
+     WHERE invoices.status = 'draft'`,
+    [
+      all.map((a) => a.accountId),
+      all.map((a) => a.plan.month),
+      all.map((a) => a.plan.currency),
+      all.map((a) => a.plan.kind),
+      all.map((a) => a.plan.invoice?.total ?? null),
+      all.map((a) => (a.plan.invoice === undefined ? null : JSON.stringify(a.plan.invoice))),
+      all.map((a) => (a.plan.invoice === undefined ? null : invoiceHash(a.plan.invoice))),
+      all.map((a) => (a.plan.problem === undefined ? null : String(a.plan.problem))),
+    ],
+  );
+}
+
+/**
  * Takes the next gapless number of an issuer and year. The counter row stays locked until the caller's transaction
  * ends, so a rollback returns the number and concurrent finalizers take turns.
  */
