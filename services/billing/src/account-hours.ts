@@ -88,6 +88,58 @@ export function positionCuts(prices: PriceBook, currency: string, period: MonthP
   return [...priceChanges(prices, currency).filter((b) => b > period.start && b < cut), cut];
 }
 
+/** How a batch sweeps one account's hours (see planSweep). */
+export interface SweepPlan {
+  readonly period: MonthPeriod;
+  readonly first: number;
+  readonly last: number;
+  /** Look up the month's last stored hour (and its position) before each of these (positionCuts). */
+  readonly cuts: number[];
+  /** Stored hours from here on are recomputed in the batch (its account's stale mark, folded in). */
+  readonly recomputeFrom: number | undefined;
+  readonly folded: boolean;
+  /** Once the batch is written, stored hours after staleFrom and before staleEnd are stale. */
+  readonly staleFrom: number;
+  readonly staleEnd: number;
+}
+
+/**
+ * How a batch computes an account's changed hours (sorted `hours`), given its stale mark (stored hours after
+ * `mark.from`, up to `mark.to`, are outdated: an earlier hour changed after they were computed). The sweep starts
+ * from the stored position of the month's last hour before the first changed hour, or before `mark.from` + 1 when
+ * that is earlier (later positions are outdated). A mark at most `foldMs` before the first changed hour, in its month,
+ * is recomputed by the batch (a replay reading partitions out of order marks nearly every account with every batch;
+ * folded, the next batch starts near its own hours instead of at the mark); a farther one (late data) is left to the
+ * stale-hours pass, and stays.
+ *
+ * @example
+ * planSweep({ account, hours: [h5, h6], mark: { from: h3, to: h4 }, prices, foldMs: 72 * HOUR }).recomputeFrom; // h3 + 1
+ */
+export function planSweep(input: {
+  readonly account: Pick<Account, 'currency' | 'timeZone'>;
+  readonly hours: readonly number[];
+  readonly mark: { readonly from: number; readonly to: number } | undefined;
+  readonly prices: PriceBook;
+  readonly foldMs: number;
+}): SweepPlan {
+  const { account, hours, mark } = input;
+  const first = hours[0]!;
+  const last = hours[hours.length - 1]!;
+  const period = monthAt(first, account.timeZone);
+  const early = mark !== undefined && mark.from < first;
+  const folded = early && mark.from >= period.start && first - mark.from <= input.foldMs;
+  return {
+    period,
+    first,
+    last,
+    cuts: positionCuts(input.prices, account.currency, period, early ? mark.from + 1 : first),
+    recomputeFrom: folded ? mark.from + 1 : undefined,
+    folded,
+    staleFrom: folded ? last : first,
+    staleEnd: monthAt(folded ? Math.max(last, mark.to) : last, account.timeZone).end,
+  };
+}
+
 /**
  * The sweep's start from the stored positions found for positionCuts: `found[i]` is the last stored hour of the month
  * before `cuts[i]` (undefined: none). Undefined when the sweep must start at the month's first hour: no stored hour

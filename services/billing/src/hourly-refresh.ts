@@ -1,7 +1,7 @@
 import { inTransaction, type Pool, type Queryable } from '@tally/db';
 import { enqueueOutbox } from '@tally/kafka';
 import { billingKey, type Account, type BillingHourly, type UsageHourly } from '@tally/records';
-import { computeAccountHours } from './account-hours.ts';
+import { computeAccountHours, planSweep, sweepStart, type MonthPosition, type SweepStart } from './account-hours.ts';
 import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
 import { monthAt } from './month-lookup.ts';
 import type { PriceBook } from './price-book.ts';
@@ -77,27 +77,41 @@ export async function refreshAccountHours(
     list.push(u);
     usageByAccount.set(u.accountId, list);
   }
-  const previous = await loadMonthsSoFar(db, known);
-  await markLaterHoursStale(db, known);
+  const sweeps = await loadSweeps(db, known, options.prices);
+  await markLaterHoursStale(db, sweeps);
 
   const computed: BillingHourly[] = [];
+  const positions: Positioned[] = [];
   const now = options.clock();
   for (const { account, hours } of known) {
+    const sweep = sweeps.get(account.accountId)!;
     const result = computeAccountHours({
       account,
       hours,
-      stored: previous.get(account.accountId) ?? new Map<number, BillingHourly>(),
+      stored: sweep.stored,
       usage: usageByAccount.get(account.accountId) ?? [],
       prices: options.prices,
       versionOf: (stored) => Math.max((stored?.version ?? 0) + 1, now),
+      ...(sweep.start === undefined ? {} : { start: sweep.start }),
+      ...(sweep.recomputeFrom === undefined ? {} : { recomputeFrom: sweep.recomputeFrom }),
     });
     computed.push(...result.values);
+    for (const [hourStart, position] of result.positions) {
+      positions.push({ accountId: account.accountId, hourStart, position });
+    }
     for (const { hourStart, error } of result.failed) {
       pending.push({ accountId: account.accountId, hourStart, reason: String(error) });
     }
   }
-  await storeHourly(db, options.topic, computed, pending);
+  await storeHourly(db, options.topic, computed, pending, positions);
   return { published: computed.length, pending: pending.length };
+}
+
+/** The month position to store with an account-hour. */
+interface Positioned {
+  readonly accountId: string;
+  readonly hourStart: number;
+  readonly position: MonthPosition;
 }
 
 /** Stores and publishes computed values (clearing their parked rows) and parks the hours that could not be priced. */
@@ -106,17 +120,27 @@ async function storeHourly(
   topic: string,
   computed: readonly BillingHourly[],
   pending: readonly { accountId: string; hourStart: number; reason: string }[],
+  positions: readonly Positioned[],
 ): Promise<void> {
+  const positionOf = new Map(positions.map((p) => [`${p.accountId}|${p.hourStart}`, p.position]));
+  const written = new Set<string>();
   if (computed.length > 0) {
     await db.query(
-      `INSERT INTO billing_hourly (account_id, hour_start, version, value)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[])
-       ON CONFLICT (account_id, hour_start) DO UPDATE SET version = EXCLUDED.version, value = EXCLUDED.value`,
+      `INSERT INTO billing_hourly (account_id, hour_start, version, value, position)
+       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[], $5::jsonb[])
+       ON CONFLICT (account_id, hour_start) DO UPDATE
+         SET version = EXCLUDED.version, value = EXCLUDED.value, position = EXCLUDED.position`,
       [
         computed.map((v) => v.accountId),
         computed.map((v) => v.hourStart),
         computed.map((v) => v.version),
         computed.map((v) => JSON.stringify(v)),
+        computed.map((v) => {
+          const key = `${v.accountId}|${v.hourStart}`;
+          written.add(key);
+          const position = positionOf.get(key);
+          return position === undefined ? null : JSON.stringify(position);
+        }),
       ],
     );
     await db.query(
@@ -125,6 +149,16 @@ async function storeHourly(
       [computed.map((v) => v.accountId), computed.map((v) => v.hourStart)],
     );
     await enqueueOutboxBatch(db, topic, computed);
+  }
+  // Hours recomputed to the same value (or that failed with a stored value) keep it; their position may have moved.
+  const moved = positions.filter((p) => !written.has(`${p.accountId}|${p.hourStart}`));
+  if (moved.length > 0) {
+    await db.query(
+      `UPDATE billing_hourly h SET position = k.position
+       FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS k(account_id, hour_start, position)
+       WHERE h.account_id = k.account_id AND h.hour_start = k.hour_start`,
+      [moved.map((p) => p.accountId), moved.map((p) => p.hourStart), moved.map((p) => JSON.stringify(p.position))],
+    );
   }
   if (pending.length > 0) {
     await db.query(
@@ -140,18 +174,16 @@ async function storeHourly(
  * Marks, before the changed hours are written, the accounts that already have values after a changed hour in its
  * month: their month-to-date and tier positions moved, and refreshStaleHours recomputes them. Done outside the
  * consumer's batch so a replay in any order recomputes each month once per pass, not once per batch (hours arrive
- * in order in production, and then nothing is marked).
+ * in order in production, and then nothing is marked). An account whose earlier mark the batch recomputed (folded)
+ * loses it first: only hours after the batch's last one are still stale.
  */
-async function markLaterHoursStale(
-  db: Queryable,
-  known: readonly { account: Account; hours: readonly number[] }[],
-): Promise<void> {
-  if (known.length === 0) return;
-  const ranges = known.map(({ account, hours }) => ({
-    accountId: account.accountId,
-    from: hours[0]!,
-    end: monthAt(hours[hours.length - 1]!, account.timeZone).end,
-  }));
+async function markLaterHoursStale(db: Queryable, sweeps: ReadonlyMap<string, Sweep>): Promise<void> {
+  if (sweeps.size === 0) return;
+  const folded = [...sweeps].filter(([, s]) => s.folded).map(([id]) => id);
+  if (folded.length > 0) {
+    await db.query(`DELETE FROM billing_hourly_stale WHERE account_id = ANY($1::text[])`, [folded]);
+  }
+  const ranges = [...sweeps].map(([accountId, s]) => ({ accountId, from: s.staleFrom, end: s.staleEnd }));
   await db.query(
     `INSERT INTO billing_hourly_stale (account_id, from_hour, to_hour)
      SELECT k.account_id, k.from_ms, max(h.hour_start)
@@ -258,7 +290,12 @@ async function recomputeStale(
       hourStart,
       reason: String(error),
     }));
-    await storeHourly(client, options.topic, result.values, pending);
+    const positions = [...result.positions].map(([hourStart, position]) => ({
+      accountId: account.accountId,
+      hourStart,
+      position,
+    }));
+    await storeHourly(client, options.topic, result.values, pending, positions);
     await client.query(`DELETE FROM billing_hourly_stale WHERE account_id = $1 AND seq = $2`, [
       mark.account_id,
       mark.seq,
@@ -267,30 +304,94 @@ async function recomputeStale(
   });
 }
 
-/** The stored values of each account's month so far: from the start of the month of its first hour to its last hour. */
-async function loadMonthsSoFar(
+/** A stale mark recomputed by the batch itself when it lies at most this far before the batch's first hour. */
+const FOLD_MS = 72 * 3_600_000;
+
+/** What one account's sweep starts from, and how it leaves the account's stale mark. */
+interface Sweep {
+  /** The stored values the sweep goes through: after the start's position, up to the batch's last hour. */
+  readonly stored: Map<number, BillingHourly>;
+  readonly start: SweepStart | undefined;
+  /** Set when the batch recomputes its account's stale hours itself (a mark shortly before its first hour). */
+  readonly recomputeFrom: number | undefined;
+  readonly folded: boolean;
+  /** Stored hours after this one, up to staleEnd, are stale once the batch is written. */
+  readonly staleFrom: number;
+  readonly staleEnd: number;
+}
+
+/**
+ * Per account, where its sweep starts and the stored values it goes through. The start is the stored position of the
+ * month's last hour before the first changed one, or, when the account is marked stale from an earlier hour, before
+ * the mark's first hour (later positions are outdated); the values from there to the batch's last hour are read.
+ * Without a usable position (none stored yet, or rows older than positions) the month is read from its first hour,
+ * as before. A mark at most FOLD_MS before the batch's first hour (a replay reading partitions out of order marks
+ * nearly every account with every batch) is recomputed by the batch itself, so the next batch starts near its own
+ * hours instead of at the mark; a farther one (late data) is left to refreshStaleHours.
+ */
+async function loadSweeps(
   db: Queryable,
   known: readonly { account: Account; hours: readonly number[] }[],
-): Promise<Map<string, Map<number, BillingHourly>>> {
-  const result = new Map<string, Map<number, BillingHourly>>();
-  if (known.length === 0) return result;
-  const ranges = known.map(({ account, hours }) => ({
-    accountId: account.accountId,
-    from: monthAt(hours[0]!, account.timeZone).start,
-    to: hours[hours.length - 1]!,
+  prices: PriceBook,
+): Promise<Map<string, Sweep>> {
+  const sweeps = new Map<string, Sweep>();
+  if (known.length === 0) return sweeps;
+  const marked = await db.query<{ account_id: string; from_hour: string; to_hour: string }>(
+    `SELECT account_id, from_hour, to_hour FROM billing_hourly_stale WHERE account_id = ANY($1::text[])`,
+    [known.map((k) => k.account.accountId)],
+  );
+  const marks = new Map(
+    marked.rows.map((r) => [r.account_id, { from: Number(r.from_hour), to: Number(r.to_hour) }] as const),
+  );
+  const plans = known.map(({ account, hours }) => ({
+    account,
+    ...planSweep({ account, hours, mark: marks.get(account.accountId), prices, foldMs: FOLD_MS }),
   }));
+  const lookups = plans.flatMap((p) =>
+    p.cuts.map((cut) => ({ accountId: p.account.accountId, from: p.period.start, cut })),
+  );
+  const found = await db.query<{ n: string; hour_start: string; position: MonthPosition | null }>(
+    `SELECT k.n, p.hour_start, p.position
+     FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS k(account_id, from_ms, cut_ms, n)
+     CROSS JOIN LATERAL (
+       SELECT h.hour_start, h.position FROM billing_hourly h
+       WHERE h.account_id = k.account_id AND h.hour_start >= k.from_ms AND h.hour_start < k.cut_ms
+       ORDER BY h.hour_start DESC LIMIT 1) AS p`,
+    [lookups.map((l) => l.accountId), lookups.map((l) => l.from), lookups.map((l) => l.cut)],
+  );
+  const byLookup = new Map(
+    found.rows.map((r) => [Number(r.n) - 1, { hourStart: Number(r.hour_start), position: r.position }] as const),
+  );
+  let n = 0;
+  const ranges = plans.map((p) => {
+    const rows = p.cuts.map(() => byLookup.get(n++));
+    const start = sweepStart(prices, p.account.currency, p.period, p.cuts, rows);
+    const from = start === undefined ? p.period.start : rows[rows.length - 1]!.hourStart + 1;
+    return { ...p, start, from };
+  });
   const rows = await db.query<{ value: BillingHourly }>(
     `SELECT h.value FROM billing_hourly h
      JOIN unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(account_id, from_ms, to_ms) USING (account_id)
      WHERE h.hour_start >= k.from_ms AND h.hour_start <= k.to_ms`,
-    [ranges.map((r) => r.accountId), ranges.map((r) => r.from), ranges.map((r) => r.to)],
+    [ranges.map((r) => r.account.accountId), ranges.map((r) => r.from), ranges.map((r) => r.last)],
   );
+  const stored = new Map<string, Map<number, BillingHourly>>();
   for (const { value } of rows.rows) {
-    const hours = result.get(value.accountId) ?? new Map<number, BillingHourly>();
+    const hours = stored.get(value.accountId) ?? new Map<number, BillingHourly>();
     hours.set(value.hourStart, value);
-    result.set(value.accountId, hours);
+    stored.set(value.accountId, hours);
   }
-  return result;
+  for (const r of ranges) {
+    sweeps.set(r.account.accountId, {
+      stored: stored.get(r.account.accountId) ?? new Map<number, BillingHourly>(),
+      start: r.start,
+      recomputeFrom: r.recomputeFrom,
+      folded: r.folded,
+      staleFrom: r.staleFrom,
+      staleEnd: r.staleEnd,
+    });
+  }
+  return sweeps;
 }
 
 /** Account-hours parked for want of an account or a price, optionally only of some accounts. */
