@@ -34,6 +34,12 @@ export const meteringEnv = connectionEnv.extend({
    * by several samples of a batch is loaded, written and published once per commit, not once per sample.
    */
   METERING_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(4_194_304),
+  /**
+   * traffic.samples partitions metered at once, each batch in its own transaction. 2 overlaps one partition's
+   * PostgreSQL work with the next one's decoding and merging: 100k instances 7.8k → 11.4k samples/s (3: 14.6k, but
+   * peak RSS +90 MiB and a slower outbox drain).
+   */
+  METERING_PARTITIONS_CONCURRENTLY: z.coerce.number().int().positive().default(2),
   /** At start, how long samples wait for the inventory consumer to read the inventory to its end. */
   METERING_INVENTORY_WAIT_MS: z.coerce.number().int().nonnegative().default(60_000),
   /** Outbox rows (usage.hourly values) sent per publisher transaction: fewer, larger round trips. */

@@ -122,6 +122,7 @@ const trafficConsumer = await runConsumer(
     clock,
     meter,
     maxBytesPerPartition: config.METERING_MAX_BYTES_PER_PARTITION,
+    partitionsConcurrently: config.METERING_PARTITIONS_CONCURRENTLY,
     sessionTimeoutMs: config.METERING_SESSION_TIMEOUT_MS,
     log,
   }),

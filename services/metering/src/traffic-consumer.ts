@@ -33,6 +33,8 @@ export interface TrafficConsumerOptions {
   readonly clock: () => number;
   readonly meter: Omit<MeterPartitionOptions, 'deadLetter'>;
   readonly maxBytesPerPartition: number;
+  /** Partitions metered at once, each in its own transaction (default 1). */
+  readonly partitionsConcurrently?: number;
   readonly sessionTimeoutMs: number;
   readonly log: Logger;
 }
@@ -46,7 +48,7 @@ type Classified = { record: ConsumedRecord<TrafficSample>; verdict: SampleVerdic
  */
 export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSpec<TrafficSample, SampleRecord> {
   const { pool, groupId, clock } = options;
-  return transactionalConsumerSpec({
+  const spec = transactionalConsumerSpec({
     service: options.service,
     groupId,
     topic: options.topic,
@@ -99,4 +101,7 @@ export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSp
       }
     },
   });
+  // Two partitions' transactions at once keep PostgreSQL busy while this process decodes and merges the next batch;
+  // they may share instance-hours (row locks in key order, compare-and-set: see usage-store.ts).
+  return { ...spec, partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1 };
 }
