@@ -107,10 +107,12 @@ export interface SweepPlan {
  * How a batch computes an account's changed hours (sorted `hours`), given its stale mark (stored hours after
  * `mark.from`, up to `mark.to`, are outdated: an earlier hour changed after they were computed). The sweep starts
  * from the stored position of the month's last hour before the first changed hour, or before `mark.from` + 1 when
- * that is earlier (later positions are outdated). A mark at most `foldMs` before the first changed hour, in its month,
- * is recomputed by the batch (a replay reading partitions out of order marks nearly every account with every batch;
- * folded, the next batch starts near its own hours instead of at the mark); a farther one (late data) is left to the
- * stale-hours pass, and stays.
+ * that is earlier (later positions are outdated). A mark in the month of the first changed hour, at most the batch's
+ * own span (first to last changed hour) plus `foldMs` before it, is recomputed by the batch: a replay reading
+ * partitions out of order marks nearly every account with every batch, and folded, the next batch starts near its own
+ * hours instead of reading back to the mark (recomputing costs a small multiple of that reading, which the batch would
+ * otherwise pay again and again). A farther one (late data into a quiet month) is left to the stale-hours pass, and
+ * stays.
  *
  * @example
  * planSweep({ account, hours: [h5, h6], mark: { from: h3, to: h4 }, prices, foldMs: 72 * HOUR }).recomputeFrom; // h3 + 1
@@ -127,7 +129,7 @@ export function planSweep(input: {
   const last = hours[hours.length - 1]!;
   const period = monthAt(first, account.timeZone);
   const early = mark !== undefined && mark.from < first;
-  const folded = early && mark.from >= period.start && first - mark.from <= input.foldMs;
+  const folded = early && mark.from >= period.start && first - mark.from <= last - first + input.foldMs;
   return {
     period,
     first,

@@ -304,7 +304,7 @@ async function recomputeStale(
   });
 }
 
-/** A stale mark recomputed by the batch itself when it lies at most this far before the batch's first hour. */
+/** A stale mark is recomputed by the batch itself when it lies at most the batch's span plus this before it. */
 const FOLD_MS = 72 * 3_600_000;
 
 /** What one account's sweep starts from, and how it leaves the account's stale mark. */
@@ -325,7 +325,7 @@ interface Sweep {
  * month's last hour before the first changed one, or, when the account is marked stale from an earlier hour, before
  * the mark's first hour (later positions are outdated); the values from there to the batch's last hour are read.
  * Without a usable position (none stored yet, or rows older than positions) the month is read from its first hour,
- * as before. A mark at most FOLD_MS before the batch's first hour (a replay reading partitions out of order marks
+ * as before. A mark at most the batch's span + FOLD_MS before its first hour (a replay reading partitions out of order marks
  * nearly every account with every batch) is recomputed by the batch itself, so the next batch starts near its own
  * hours instead of at the mark; a farther one (late data) is left to refreshStaleHours.
  */
