@@ -7,6 +7,12 @@
  * 3. the peak memory of a draft refresh for one large account: BENCH_BIG_INSTANCES instances (default 500) running
  *    every hour of BENCH_BIG_MONTHS months (default 12), written straight into billing_usage; the refresh plans
  *    one account at a time and streams each month, so its peak stays far below the account's usage.
+ * 4. a month rebuilt from empty tables (billing/rebuild.ts): BENCH_REBUILD_INSTANCES instances (default 200) ×
+ *    BENCH_REBUILD_HOURS hours (default 720), consumed, stale hours recomputed, drafted and finalized;
+ *    `rebuild_month_10k_s` is that time for 10 000 instances × 720 h, scaled linearly unless run at that size
+ *    (`rebuild_extrapolated`). BENCH_REBUILD_INSTANCES=0 skips it.
+ *    BENCH_REBUILD_ONLY=1 runs this phase alone.
+ * BENCH_CHILD_NODE_OPTIONS is passed to the billing processes as NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=…").
  * The last line is a JSON object with the figures.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,6 +36,7 @@ import {
 import { createLogger } from '@tally/log';
 import { usageKey, type Account, type PriceEntry, type UsageHourly } from '@tally/records';
 import { eventually, startNodeChild } from '@tally/testing';
+import { rebuildJson, rebuildLine, rebuildMonth, rebuildSize, type RebuildFigures } from './billing/rebuild.ts';
 
 const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 10_000);
 const HOURS = Number(process.env['BENCH_HOURS'] ?? 12);
@@ -39,6 +46,11 @@ const START = Date.UTC(2025, 2, 3);
 const BIG_INSTANCES = Number(process.env['BENCH_BIG_INSTANCES'] ?? 500);
 const BIG_MONTHS = Number(process.env['BENCH_BIG_MONTHS'] ?? 12);
 const billingMain = fileURLToPath(new URL('../../services/billing/src/main.ts', import.meta.url));
+const childEnv: NodeJS.ProcessEnv =
+  process.env['BENCH_CHILD_NODE_OPTIONS'] === undefined
+    ? {}
+    : { NODE_OPTIONS: process.env['BENCH_CHILD_NODE_OPTIONS'] };
+const skipRebuild = process.env['BENCH_REBUILD_INSTANCES'] === '0';
 
 export async function run(): Promise<void> {
   const log = createLogger('bench-billing', 'warn');
@@ -84,27 +96,6 @@ export async function run(): Promise<void> {
     }
     await flush();
   };
-  const accountIds = Array.from({ length: ACCOUNTS }, (_, i) => `${run}-a${String(i).padStart(6, '0')}`);
-  const zones = ['UTC', 'Europe/Zurich', 'America/New_York'];
-  await produce(
-    typedTopics.accounts,
-    specs.accounts,
-    accountIds.map((accountId, i) => {
-      const value: Account = {
-        accountId,
-        name: accountId,
-        email: `a${i}@example.com`,
-        plan: i % 10 === 0 ? 'trial' : 'paying',
-        freeCredit: i % 10 === 0 ? '5.00' : '0',
-        currency: 'USD',
-        timeZone: zones[i % zones.length]!,
-        createdAt: Date.UTC(2020, 0, 1),
-        address: null,
-        unsubscribed: false,
-      };
-      return { key: accountId, value };
-    }),
-  );
   const perUnit = (unitPrice: string) => ({ kind: 'per_unit' as const, unitPrice });
   const prices: PriceEntry[] = [
     {
@@ -135,6 +126,52 @@ export async function run(): Promise<void> {
       },
     },
   ];
+  if (process.env['BENCH_REBUILD_ONLY'] === '1') {
+    // Only the month rebuild (phase 4), e.g. to measure it at full size.
+    const rebuild = await rebuildMonth({
+      run,
+      endpoints,
+      admin,
+      registry,
+      produce,
+      prices,
+      billingMain,
+      childEnv,
+      log,
+      ...rebuildSize(process.env),
+    });
+    await producer.disconnect();
+    await admin
+      .deleteTopics({
+        topics: [...Object.values(specs).map((s) => s.name), ...consumed.map((s) => deadLetterTopicOf(s.name))],
+      })
+      .catch(() => undefined);
+    await admin.disconnect();
+    console.log(rebuildLine(rebuild));
+    console.log(JSON.stringify({ bench: 'billing', ...rebuildJson(rebuild) }));
+    process.exit(0);
+  }
+  const accountIds = Array.from({ length: ACCOUNTS }, (_, i) => `${run}-a${String(i).padStart(6, '0')}`);
+  const zones = ['UTC', 'Europe/Zurich', 'America/New_York'];
+  await produce(
+    typedTopics.accounts,
+    specs.accounts,
+    accountIds.map((accountId, i) => {
+      const value: Account = {
+        accountId,
+        name: accountId,
+        email: `a${i}@example.com`,
+        plan: i % 10 === 0 ? 'trial' : 'paying',
+        freeCredit: i % 10 === 0 ? '5.00' : '0',
+        currency: 'USD',
+        timeZone: zones[i % zones.length]!,
+        createdAt: Date.UTC(2020, 0, 1),
+        address: null,
+        unsubscribed: false,
+      };
+      return { key: accountId, value };
+    }),
+  );
   await produce(
     typedTopics.prices,
     specs.prices,
@@ -167,7 +204,6 @@ export async function run(): Promise<void> {
     }
   }
   await produce(typedTopics.usageHourly, specs.usage, usage());
-  await producer.disconnect();
 
   const db = await createTestDatabase(endpoints.databaseUrl);
   const group = `${run}-billing`;
@@ -188,6 +224,7 @@ export async function run(): Promise<void> {
     BILLING_GRACE_HOURS: '100000000',
     BILLING_METRICS_PORT: '0',
     LOG_LEVEL: 'warn',
+    ...childEnv,
   });
   const consumedUsage = async () => {
     const result = await db.pool.query<{ n: string | null }>(
@@ -225,6 +262,22 @@ export async function run(): Promise<void> {
 
   const big = await bigAccountRefresh(endpoints.databaseUrl);
 
+  const rebuild: RebuildFigures | undefined = skipRebuild
+    ? undefined
+    : await rebuildMonth({
+        run,
+        endpoints,
+        admin,
+        registry,
+        produce,
+        prices,
+        billingMain,
+        childEnv,
+        log,
+        ...rebuildSize(process.env),
+      });
+  await producer.disconnect();
+
   await admin
     .deleteTopics({
       topics: [...Object.values(specs).map((s) => s.name), ...consumed.map((s) => deadLetterTopicOf(s.name))],
@@ -241,6 +294,7 @@ export async function run(): Promise<void> {
       `in ${big.seconds.toFixed(1)} s, peak heap +${big.peakHeapMb.toFixed(0)} MB, peak RSS +${big.peakRssMb.toFixed(0)} MB ` +
       `(usage as stored: ${big.tableMb.toFixed(0)} MB)`,
   );
+  if (rebuild !== undefined) console.log(rebuildLine(rebuild));
   console.log(
     JSON.stringify({
       bench: 'billing',
@@ -260,6 +314,7 @@ export async function run(): Promise<void> {
       big_account_refresh_s: Number(big.seconds.toFixed(2)),
       big_account_refresh_peak_heap_mb: Number(big.peakHeapMb.toFixed(1)),
       big_account_refresh_peak_rss_mb: Number(big.peakRssMb.toFixed(1)),
+      ...(rebuild === undefined ? {} : rebuildJson(rebuild)),
     }),
   );
   process.exit(0);
