@@ -1,5 +1,4 @@
 import { inTransaction, type Pool, type Queryable } from '@tally/db';
-import { enqueueOutbox } from '@tally/kafka';
 import { billingKey, type Account, type BillingHourly, type UsageHourly } from '@tally/records';
 import { computeAccountHours, planSweep, sweepStart, type MonthPosition, type SweepStart } from './account-hours.ts';
 import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
@@ -122,52 +121,51 @@ async function storeHourly(
   pending: readonly { accountId: string; hourStart: number; reason: string }[],
   positions: readonly Positioned[],
 ): Promise<void> {
+  if (computed.length === 0 && pending.length === 0 && positions.length === 0) return;
   const positionOf = new Map(positions.map((p) => [`${p.accountId}|${p.hourStart}`, p.position]));
-  const written = new Set<string>();
-  if (computed.length > 0) {
-    await db.query(
-      `INSERT INTO billing_hourly (account_id, hour_start, version, value, position)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::jsonb[], $5::jsonb[])
-       ON CONFLICT (account_id, hour_start) DO UPDATE
-         SET version = EXCLUDED.version, value = EXCLUDED.value, position = EXCLUDED.position`,
-      [
-        computed.map((v) => v.accountId),
-        computed.map((v) => v.hourStart),
-        computed.map((v) => v.version),
-        computed.map((v) => JSON.stringify(v)),
-        computed.map((v) => {
-          const key = `${v.accountId}|${v.hourStart}`;
-          written.add(key);
-          const position = positionOf.get(key);
-          return position === undefined ? null : JSON.stringify(position);
-        }),
-      ],
-    );
-    await db.query(
-      `DELETE FROM billing_pending_hours p USING unnest($1::text[], $2::bigint[]) AS k(account_id, hour_start)
-       WHERE p.account_id = k.account_id AND p.hour_start = k.hour_start`,
-      [computed.map((v) => v.accountId), computed.map((v) => v.hourStart)],
-    );
-    await enqueueOutboxBatch(db, topic, computed);
-  }
+  const written = new Set(computed.map((v) => `${v.accountId}|${v.hourStart}`));
   // Hours recomputed to the same value (or that failed with a stored value) keep it; their position may have moved.
   const moved = positions.filter((p) => !written.has(`${p.accountId}|${p.hourStart}`));
-  if (moved.length > 0) {
-    await db.query(
-      `UPDATE billing_hourly h SET position = k.position
-       FROM unnest($1::text[], $2::bigint[], $3::jsonb[]) AS k(account_id, hour_start, position)
-       WHERE h.account_id = k.account_id AND h.hour_start = k.hour_start`,
-      [moved.map((p) => p.accountId), moved.map((p) => p.hourStart), moved.map((p) => JSON.stringify(p.position))],
-    );
-  }
-  if (pending.length > 0) {
-    await db.query(
-      `INSERT INTO billing_pending_hours (account_id, hour_start, reason)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
-       ON CONFLICT (account_id, hour_start) DO UPDATE SET reason = EXCLUDED.reason`,
-      [pending.map((p) => p.accountId), pending.map((p) => p.hourStart), pending.map((p) => p.reason)],
-    );
-  }
+  // One statement (each value sent once, for the table and the outbox): the rows each part writes are disjoint.
+  await db.query(
+    `WITH v AS (
+       SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::jsonb[], $6::jsonb[], $7::text[])
+         WITH ORDINALITY AS v(account_id, hour_start, version, value, position, key, n)),
+     stored AS (
+       INSERT INTO billing_hourly (account_id, hour_start, version, value, position)
+       SELECT account_id, hour_start, version, value, position FROM v
+       ON CONFLICT (account_id, hour_start) DO UPDATE
+         SET version = EXCLUDED.version, value = EXCLUDED.value, position = EXCLUDED.position),
+     unparked AS (
+       DELETE FROM billing_pending_hours p USING v WHERE p.account_id = v.account_id AND p.hour_start = v.hour_start),
+     moved AS (
+       UPDATE billing_hourly h SET position = k.position
+       FROM unnest($8::text[], $9::bigint[], $10::jsonb[]) AS k(account_id, hour_start, position)
+       WHERE h.account_id = k.account_id AND h.hour_start = k.hour_start),
+     parked AS (
+       INSERT INTO billing_pending_hours (account_id, hour_start, reason)
+       SELECT * FROM unnest($11::text[], $12::bigint[], $13::text[])
+       ON CONFLICT (account_id, hour_start) DO UPDATE SET reason = EXCLUDED.reason)
+     INSERT INTO outbox (topic, key, payload) SELECT $1, v.key, v.value FROM v ORDER BY v.n`,
+    [
+      topic,
+      computed.map((v) => v.accountId),
+      computed.map((v) => v.hourStart),
+      computed.map((v) => v.version),
+      computed.map((v) => JSON.stringify(v)),
+      computed.map((v) => {
+        const position = positionOf.get(`${v.accountId}|${v.hourStart}`);
+        return position === undefined ? null : JSON.stringify(position);
+      }),
+      computed.map((v) => billingKey(v.accountId, v.hourStart)),
+      moved.map((p) => p.accountId),
+      moved.map((p) => p.hourStart),
+      moved.map((p) => JSON.stringify(p.position)),
+      pending.map((p) => p.accountId),
+      pending.map((p) => p.hourStart),
+      pending.map((p) => p.reason),
+    ],
+  );
 }
 
 /**
@@ -403,19 +401,4 @@ export async function pendingAccountHours(db: Queryable, accountIds?: readonly s
     accountIds === undefined ? [] : [accountIds],
   );
   return result.rows.map((row) => ({ accountId: row.account_id, hourStart: Number(row.hour_start) }));
-}
-
-/** enqueueOutbox for many values in one statement, order kept. */
-async function enqueueOutboxBatch(db: Queryable, topic: string, values: readonly BillingHourly[]): Promise<void> {
-  if (values.length === 1) {
-    const [value] = values as [BillingHourly];
-    await enqueueOutbox(db, topic, billingKey(value.accountId, value.hourStart), value);
-    return;
-  }
-  await db.query(
-    `INSERT INTO outbox (topic, key, payload)
-     SELECT $1, e.key, e.payload FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS e(key, payload, n)
-     ORDER BY e.n`,
-    [topic, values.map((v) => billingKey(v.accountId, v.hourStart)), values.map((v) => JSON.stringify(v))],
-  );
 }
