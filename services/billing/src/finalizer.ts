@@ -42,13 +42,16 @@ export interface FinalizeOutcome {
 }
 
 interface Candidate {
-  accountId: string;
-  month: string;
+  readonly accountId: string;
+  readonly month: string;
+  /** From when the month counts as due: its end + grace, or later if first seen due later (see dueDrafts). */
+  dueAt: number;
 }
 
 /**
  * One finalizer pass: refreshes marked drafts, asks the gate which due months it covers, then finalizes every draft
- * month whose end + grace has passed and that the gate covers, oldest month first and, within a month, in account id order, so gapless numbers follow that order. Each invoice is built
+ * month whose end + grace has passed and that the gate covers (a round taken at or after the month fell due, or was
+ * first seen due: see dueDrafts), oldest month first and, within a month, in account id order, so gapless numbers follow that order. Each invoice is built
  * again from the stored state (never taken from the stored draft), numbered from the issuer's counter and stored
  * with its hash in the same transaction; the account is marked so its next draft picks up the credit left and the
  * adjustment baseline.
@@ -60,13 +63,13 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
   // Drafts first: an account marked but never refreshed has no draft row for its due month yet.
   await refreshMarkedNow(pool, { adjustmentMonths: options.adjustmentMonths, batchSize: options.batchSize });
   const now = options.clock();
-  const lastEnd = await lastDueMonthEnd(pool, now - options.graceMs);
-  if (lastEnd === undefined) return { finalized: 0, blocked: 0, ready: true };
-  const dueAt = lastEnd + options.graceMs;
+  const due = await dueDrafts(pool, now, options.graceMs);
+  if (due.length === 0) return { finalized: 0, blocked: 0, ready: true };
+  const dueAt = due.reduce((latest, d) => Math.max(latest, d.dueAt), -Infinity);
   const covered = await options.gate({ dueAt, now });
   if (covered === undefined) return { finalized: 0, blocked: 0, ready: false };
-  // Only months the gate covers: one that fell due after its round started waits for the next round.
-  const candidates = await dueDrafts(pool, Math.min(covered, now) - options.graceMs);
+  // Only months the gate covers: one that fell due (or was first seen due) after its round started waits for the next.
+  const candidates = due.filter((d) => d.dueAt <= Math.min(covered, now));
   const blockedAccounts = new Set<string>();
   let finalized = 0;
   for (let i = 0; i < candidates.length; i += options.batchSize) {
@@ -184,37 +187,31 @@ async function refreshMarkedNow(pool: Pool, options: DraftRefreshOptions): Promi
   while (passes > 0 && (await refreshDirtyDrafts(pool, options)) > 0) passes -= 1;
 }
 
-/** The latest end (in its account's time zone) of a draft month due at `cutoff`; undefined when none is due. */
-async function lastDueMonthEnd(pool: Pool, cutoff: number): Promise<number | undefined> {
-  const result = await pool.query<{ month: string; time_zone: string }>(
-    `SELECT DISTINCT i.month, a.record->>'timeZone' AS time_zone
-     FROM invoices i JOIN billing_accounts a USING (account_id) WHERE i.status = 'draft'`,
-  );
-  let last: number | undefined;
-  for (const row of result.rows) {
-    const end = monthEnd(row.month, row.time_zone);
-    if (end !== undefined && end <= cutoff && (last === undefined || end > last)) last = end;
-  }
-  return last;
-}
-
-function monthEnd(month: string, timeZone: string): number | undefined {
-  try {
-    return monthPeriod(month, timeZone).end;
-  } catch {
-    return undefined; // an unknown zone or month: dueDrafts skips it too
-  }
-}
-
-/** Draft months due at `cutoff` (their end in the account's time zone is at or before it), by month then account. */
-async function dueDrafts(pool: Pool, cutoff: number): Promise<Candidate[]> {
-  const result = await pool.query<{ account_id: string; month: string; time_zone: string }>(
-    `SELECT DISTINCT i.account_id COLLATE "C" AS account_id, i.month, a.record->>'timeZone' AS time_zone
+/**
+ * Draft months due at `now` (their end in the account's time zone + grace is at or before it), by month then account
+ * id in byte order, each with the instant from which it counts as due: the later of its end + grace and the first pass
+ * that saw it due (stored with its drafts, migration 0160; rows seen now for the first time are marked now). A month
+ * that becomes due only when late usage arrives (a draft that appears after a watermark round covered its due date)
+ * thus needs a round taken after it appeared: billing then reads every late value produced before, and the month is
+ * not finalized on the first of several late batches (the rest would land on an extra next-month invoice, differently
+ * from run to run).
+ */
+async function dueDrafts(pool: Pool, now: number, graceMs: number): Promise<Candidate[]> {
+  const result = await pool.query<{
+    account_id: string;
+    month: string;
+    currency: string;
+    time_zone: string;
+    due_seen_at: string | null;
+  }>(
+    `SELECT i.account_id COLLATE "C" AS account_id, i.month, i.currency, a.record->>'timeZone' AS time_zone,
+            i.due_seen_at
      FROM invoices i JOIN billing_accounts a USING (account_id)
-     WHERE i.status = 'draft' ORDER BY i.month, 1`,
+     WHERE i.status = 'draft' ORDER BY i.month, 1, i.currency`,
   );
   const ends = new Map<string, number>();
-  const due: Candidate[] = [];
+  const byMonth = new Map<string, Candidate>();
+  const unseen: { accountId: string; month: string; currency: string }[] = [];
   for (const row of result.rows) {
     const id = `${row.month}|${row.time_zone}`;
     let end = ends.get(id);
@@ -222,11 +219,27 @@ async function dueDrafts(pool: Pool, cutoff: number): Promise<Candidate[]> {
       try {
         end = monthPeriod(row.month, row.time_zone).end;
       } catch {
-        continue;
+        continue; // an unknown zone or month: never due
       }
       ends.set(id, end);
     }
-    if (end <= cutoff) due.push({ accountId: row.account_id, month: row.month });
+    if (end + graceMs > now) continue;
+    if (row.due_seen_at === null) unseen.push({ accountId: row.account_id, month: row.month, currency: row.currency });
+    const seen = row.due_seen_at === null ? now : Number(row.due_seen_at);
+    const key = `${row.account_id}\u0000${row.month}`;
+    const dueAt = Math.max(end + graceMs, seen);
+    const known = byMonth.get(key);
+    if (known === undefined) byMonth.set(key, { accountId: row.account_id, month: row.month, dueAt });
+    else known.dueAt = Math.max(known.dueAt, dueAt);
   }
-  return due;
+  if (unseen.length > 0) {
+    await pool.query(
+      `UPDATE invoices i SET due_seen_at = $1
+       FROM unnest($2::text[], $3::text[], $4::text[]) AS s(account_id, month, currency)
+       WHERE i.account_id = s.account_id AND i.month = s.month AND i.currency = s.currency
+         AND i.status = 'draft' AND i.due_seen_at IS NULL`,
+      [now, unseen.map((u) => u.accountId), unseen.map((u) => u.month), unseen.map((u) => u.currency)],
+    );
+  }
+  return [...byMonth.values()];
 }
