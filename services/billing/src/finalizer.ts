@@ -44,14 +44,14 @@ export interface FinalizeOutcome {
 interface Candidate {
   readonly accountId: string;
   readonly month: string;
-  /** From when the month counts as due: its end + grace, or later if first seen due later (see dueDrafts). */
-  dueAt: number;
+  /** From when the month counts as due (see fixDueFrom). */
+  dueFrom: number;
 }
 
 /**
  * One finalizer pass: refreshes marked drafts, asks the gate which due months it covers, then finalizes every draft
- * month whose end + grace has passed and that the gate covers (a round taken at or after the month fell due, or was
- * first seen due: see dueDrafts), oldest month first and, within a month, in account id order, so gapless numbers follow that order. Each invoice is built
+ * month whose end + grace has passed and that the gate covers (a round taken at or after the month fell due, or after its
+ * draft appeared on late data: see fixDueFrom), oldest month first and, within a month, in account id order, so gapless numbers follow that order. Each invoice is built
  * again from the stored state (never taken from the stored draft), numbered from the issuer's counter and stored
  * with its hash in the same transaction; the account is marked so its next draft picks up the credit left and the
  * adjustment baseline.
@@ -63,13 +63,16 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
   // Drafts first: an account marked but never refreshed has no draft row for its due month yet.
   await refreshMarkedNow(pool, { adjustmentMonths: options.adjustmentMonths, batchSize: options.batchSize });
   const now = options.clock();
-  const due = await dueDrafts(pool, now, options.graceMs);
-  if (due.length === 0) return { finalized: 0, blocked: 0, ready: true };
-  const dueAt = due.reduce((latest, d) => Math.max(latest, d.dueAt), -Infinity);
+  const rows = await dueDrafts(pool, now, options.graceMs);
+  if (rows.length === 0) return { finalized: 0, blocked: 0, ready: true };
+  const dueAt = rows.reduce((latest, r) => Math.max(latest, r.dueFrom ?? r.fellDue), -Infinity);
   const covered = await options.gate({ dueAt, now });
+  await fixDueFrom(pool, rows, covered, now);
+  const due = dueMonths(rows);
+  const latestDue = due.reduce((latest, d) => Math.max(latest, d.dueFrom), -Infinity);
   if (covered === undefined) return { finalized: 0, blocked: 0, ready: false };
-  // Only months the gate covers: one that fell due (or was first seen due) after its round started waits for the next.
-  const candidates = due.filter((d) => d.dueAt <= Math.min(covered, now));
+  // Only months the gate covers: one that fell due (or appeared on late data) after its round started waits.
+  const candidates = due.filter((d) => d.dueFrom <= Math.min(covered, now));
   const blockedAccounts = new Set<string>();
   let finalized = 0;
   for (let i = 0; i < candidates.length; i += options.batchSize) {
@@ -123,7 +126,7 @@ export async function finalizeDue(pool: Pool, options: FinalizerOptions): Promis
       return done;
     });
   }
-  return { finalized, blocked: blockedAccounts.size, ready: covered >= dueAt };
+  return { finalized, blocked: blockedAccounts.size, ready: covered >= latestDue };
 }
 
 type DuePlan = Extract<PlannedInvoice, { invoice: InvoiceDraft }>;
@@ -187,31 +190,30 @@ async function refreshMarkedNow(pool: Pool, options: DraftRefreshOptions): Promi
   while (passes > 0 && (await refreshDirtyDrafts(pool, options)) > 0) passes -= 1;
 }
 
-/**
- * Draft months due at `now` (their end in the account's time zone + grace is at or before it), by month then account
- * id in byte order, each with the instant from which it counts as due: the later of its end + grace and the first pass
- * that saw it due (stored with its drafts, migration 0160; rows seen now for the first time are marked now). A month
- * that becomes due only when late usage arrives (a draft that appears after a watermark round covered its due date)
- * thus needs a round taken after it appeared: billing then reads every late value produced before, and the month is
- * not finalized on the first of several late batches (the rest would land on an extra next-month invoice, differently
- * from run to run).
- */
-async function dueDrafts(pool: Pool, now: number, graceMs: number): Promise<Candidate[]> {
+/** A draft row whose month is due: when it fell due (end + grace) and, once fixed, from when it counts as due. */
+interface DueRow {
+  readonly accountId: string;
+  readonly month: string;
+  readonly currency: string;
+  readonly fellDue: number;
+  dueFrom: number | undefined;
+}
+
+/** Draft rows due at `now` (month end in the account's time zone + grace at or before it), by month, account, currency. */
+async function dueDrafts(pool: Pool, now: number, graceMs: number): Promise<DueRow[]> {
   const result = await pool.query<{
     account_id: string;
     month: string;
     currency: string;
     time_zone: string;
-    due_seen_at: string | null;
+    due_from: string | null;
   }>(
-    `SELECT i.account_id COLLATE "C" AS account_id, i.month, i.currency, a.record->>'timeZone' AS time_zone,
-            i.due_seen_at
+    `SELECT i.account_id COLLATE "C" AS account_id, i.month, i.currency, a.record->>'timeZone' AS time_zone, i.due_from
      FROM invoices i JOIN billing_accounts a USING (account_id)
      WHERE i.status = 'draft' ORDER BY i.month, 1, i.currency`,
   );
   const ends = new Map<string, number>();
-  const byMonth = new Map<string, Candidate>();
-  const unseen: { accountId: string; month: string; currency: string }[] = [];
+  const rows: DueRow[] = [];
   for (const row of result.rows) {
     const id = `${row.month}|${row.time_zone}`;
     let end = ends.get(id);
@@ -224,22 +226,53 @@ async function dueDrafts(pool: Pool, now: number, graceMs: number): Promise<Cand
       ends.set(id, end);
     }
     if (end + graceMs > now) continue;
-    if (row.due_seen_at === null) unseen.push({ accountId: row.account_id, month: row.month, currency: row.currency });
-    const seen = row.due_seen_at === null ? now : Number(row.due_seen_at);
-    const key = `${row.account_id}\u0000${row.month}`;
-    const dueAt = Math.max(end + graceMs, seen);
-    const known = byMonth.get(key);
-    if (known === undefined) byMonth.set(key, { accountId: row.account_id, month: row.month, dueAt });
-    else known.dueAt = Math.max(known.dueAt, dueAt);
+    rows.push({
+      accountId: row.account_id,
+      month: row.month,
+      currency: row.currency,
+      fellDue: end + graceMs,
+      dueFrom: row.due_from === null ? undefined : Number(row.due_from),
+    });
   }
-  if (unseen.length > 0) {
-    await pool.query(
-      `UPDATE invoices i SET due_seen_at = $1
-       FROM unnest($2::text[], $3::text[], $4::text[]) AS s(account_id, month, currency)
-       WHERE i.account_id = s.account_id AND i.month = s.month AND i.currency = s.currency
-         AND i.status = 'draft' AND i.due_seen_at IS NULL`,
-      [now, unseen.map((u) => u.accountId), unseen.map((u) => u.month), unseen.map((u) => u.currency)],
-    );
+  return rows;
+}
+
+/**
+ * Fixes from when rows seen due for the first time count as due (stored, migration 0161): when they fell due, unless
+ * a done watermark round already covered that instant (`covered`, the gate's answer in this pass). Then the draft
+ * appeared after billing was declared caught up for its month, on late data (late usage beyond grace, read on a
+ * restart in several batches): it counts as due from now, so it waits for a round taken after it appeared, in which
+ * billing reads every value produced before, instead of being finalized on the first of several late batches (the
+ * rest would land on an extra next-month invoice, differently from run to run). Months seen as they fall due, or
+ * while their round is in progress, keep their due instant and are finalized together when the round is done.
+ */
+async function fixDueFrom(pool: Pool, rows: DueRow[], covered: number | undefined, now: number): Promise<void> {
+  const unfixed = rows.filter((r) => r.dueFrom === undefined);
+  if (unfixed.length === 0) return;
+  for (const row of unfixed) row.dueFrom = covered !== undefined && covered >= row.fellDue ? now : row.fellDue;
+  await pool.query(
+    `UPDATE invoices i SET due_from = s.due_from
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS s(account_id, month, currency, due_from)
+     WHERE i.account_id = s.account_id AND i.month = s.month AND i.currency = s.currency
+       AND i.status = 'draft' AND i.due_from IS NULL`,
+    [
+      unfixed.map((r) => r.accountId),
+      unfixed.map((r) => r.month),
+      unfixed.map((r) => r.currency),
+      unfixed.map((r) => r.dueFrom),
+    ],
+  );
+}
+
+/** Due rows per (account, month), in their order: a month counts as due from the latest of its rows. */
+function dueMonths(rows: readonly DueRow[]): Candidate[] {
+  const byMonth = new Map<string, Candidate>();
+  for (const row of rows) {
+    const key = `${row.accountId}\u0000${row.month}`;
+    const dueFrom = row.dueFrom ?? row.fellDue;
+    const known = byMonth.get(key);
+    if (known === undefined) byMonth.set(key, { accountId: row.accountId, month: row.month, dueFrom });
+    else known.dueFrom = Math.max(known.dueFrom, dueFrom);
   }
   return [...byMonth.values()];
 }
