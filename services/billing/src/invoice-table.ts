@@ -98,42 +98,10 @@ export async function loadBilledEntriesOfAccounts(
 }
 
 /**
- * Replaces an account's drafts with the planned ones: upserts each planned invoice (content and hash, or the problem
- * that keeps it from being built) and deletes drafts no longer planned. Finalized rows are never touched: the upsert
- * skips them, and the database would refuse anyway.
- */
-export async function storeDrafts(db: Queryable, accountId: string, plans: readonly PlannedInvoice[]): Promise<void> {
-  await db.query(
-    `DELETE FROM invoices i WHERE i.account_id = $1 AND i.status = 'draft'
-       AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $3::text[]) AS p(month, currency)
-                       WHERE p.month = i.month AND p.currency = i.currency)`,
-    [accountId, plans.map((p) => p.month), plans.map((p) => p.currency)],
-  );
-  for (const plan of plans) {
-    const invoice = plan.invoice;
-    await db.query(
-      `INSERT INTO invoices (account_id, month, currency, kind, status, total, content, content_hash, problem, updated_at)
-       VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $8, now())
-       ON CONFLICT (account_id, month, currency) DO UPDATE SET kind = EXCLUDED.kind, total = EXCLUDED.total,
-         content = EXCLUDED.content, content_hash = EXCLUDED.content_hash, problem = EXCLUDED.problem, updated_at = now()
-       WHERE invoices.status = 'draft'`,
-      [
-        accountId,
-        plan.month,
-        plan.currency,
-        plan.kind,
-        invoice?.total ?? null,
-        invoice === undefined ? null : JSON.stringify(invoice),
-        invoice === undefined ? null : invoiceHash(invoice),
-        plan.problem === undefined ? null : String(plan.problem),
-      ],
-    );
-  }
-}
-
-/**
- * storeDrafts for many accounts in two statements: each account's drafts become exactly its planned ones. Accounts
- * absent from `plans` (not known yet) are left alone; finalized rows are never touched.
+ * Replaces the drafts of many accounts with their planned ones, in two statements: upserts each planned invoice
+ * (content and hash, or the problem that keeps it from being built) and deletes drafts no longer planned. Accounts
+ * absent from `plans` (not known yet) are left alone; finalized rows are never touched: the upsert skips them, and
+ * the database would refuse anyway.
  */
 export async function storeDraftsOfAccounts(
   db: Queryable,
