@@ -3,7 +3,7 @@
  * 1. usage records per second through hourly billing: the billing process (child) consumes usage.hourly from a fresh
  *    topic, upserts usage, recomputes and enqueues BillingHourly, marks drafts, stores offsets; nothing is due yet.
  * 2. the time to finalize one month for BENCH_ACCOUNTS accounts (default 10 000): draft refresh of what is still
- *    marked, then numbering and storing every invoice (finalizeDue, in process).
+ *    marked, then numbering, storing and enqueueing every invoice for the invoices topic (finalizeDue, in process).
  * 3. the peak memory of a draft refresh for one large account: BENCH_BIG_INSTANCES instances (default 500) running
  *    every hour of BENCH_BIG_MONTHS months (default 12), written straight into billing_usage; the refresh plans
  *    one account at a time and streams each month, so its peak stays far below the account's usage.
@@ -255,6 +255,8 @@ export async function run(): Promise<void> {
     batchSize: 500,
     clock: () => Date.now(),
     gate: ({ now }) => Promise.resolve(now), // the bench reads everything before finalizing
+    // As the service does: each finalized invoice is enqueued to the invoices topic's outbox in its transaction.
+    publish: { topic: `${run}.invoices`, duePeriodMs: 14 * 24 * HOUR },
     log,
   });
   const finalizeSeconds = (performance.now() - finalizeStarted) / 1000;

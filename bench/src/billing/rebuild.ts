@@ -227,6 +227,7 @@ export async function rebuildMonth(options: RebuildOptions): Promise<RebuildFigu
         batchSize: 200,
         clock: () => Date.now(),
         gate: ({ now }) => Promise.resolve(now), // everything was read before finalizing
+        publish: { topic: 'bench.rebuild.invoices', duePeriodMs: 14 * 24 * HOUR }, // enqueued as the service does
         log: options.log,
       });
       const finalizeSeconds = (performance.now() - finalizeStarted) / 1000;
