@@ -150,7 +150,7 @@ function consumer(
  *   (sent directly or through their outbox) and on the dead-letter topic of each input. No transactional ids (no
  *   service uses Kafka transactions, ARCHITECTURE.md invariant 2).
  * - billing also DESCRIBEs traffic.samples: its finalizer compares metering's offsets with that topic's ends.
- * - api: its operator views (the CLI's `status`, `dlq list`, `late list`) DESCRIBE metering's and billing's input
+ * - api: its operator views (the CLI's `status`, `dlq list`, `late list`) DESCRIBE every consumer service's input
  *   topics, dead-letter topics and groups (lag), READ every dead-letter topic and the late-samples topic with
  *   one-off reader groups; it writes nothing.
  * - operator: `tally prices publish` writes prices (other CLI commands are for the admin principal).
@@ -195,8 +195,10 @@ export function serviceGrants(env: NodeJS.ProcessEnv = process.env): Record<Serv
   ]);
   const mailer = consumer([{ topic: n.MAILER_TOPIC, group: n.MAILER_GROUP }]);
 
-  // The API's lag view covers the groups `tally status` covers (the CLI's replayTargets: metering and billing).
-  const watched = [...metering.reads.map((topic, i) => ({ topic, group: metering.groups[i]! })), ...billingInputs];
+  // The API's lag view covers the groups `tally status` covers (the CLI's replayTargets: every consumer service).
+  const inputsOf = (grants: ReturnType<typeof consumer>) =>
+    grants.reads.map((topic, i) => ({ topic, group: grants.groups[i]! }));
+  const watched = [metering, billing, abuse, drip, mailer].flatMap(inputsOf);
   // consumer() grants a consumer's dead-letter topics as its only writes.
   const deadLetters = [metering, billing, abuse, drip, mailer].flatMap((grants) => grants.writes);
   const unique = (names: readonly string[]) => [...new Set(names)];
