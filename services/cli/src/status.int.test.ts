@@ -114,25 +114,10 @@ describe('tally status', () => {
       'billing',
       'billing',
       'billing',
-      'abuse',
-      'abuse',
-      'abuse',
-      'abuse',
-      'abuse',
-      'drip',
-      'drip',
-      'drip',
-      'drip',
-      'mailer',
     ]);
 
-    expect(report.outboxes).toHaveLength(1); // every service uses DB_SCHEMA: one outbox, counted once
-    expect(report.outboxes[0]).toMatchObject({
-      service: 'metering+billing+abuse+drip+mailer',
-      schema: db.schema,
-      rows: 3,
-      parked: 1,
-    });
+    expect(report.outboxes).toHaveLength(1); // both services use DB_SCHEMA: one outbox, counted once
+    expect(report.outboxes[0]).toMatchObject({ service: 'metering+billing', schema: db.schema, rows: 3, parked: 1 });
     expect(report.outboxes[0]!.oldestAgeSeconds).toBeGreaterThan(590);
     expect(report.deadLetters24h.find((t) => t.topic === dlq.name)).toEqual({ topic: dlq.name, records: 3 });
     expect(report.lateSamples24h).toEqual([{ topic: late.name, records: 2 }]);
@@ -148,5 +133,46 @@ describe('tally status', () => {
     // A shorter threshold than the hour: still stalled; a longer one: not.
     const patient = JSON.parse((await tally(['--json', '--stall-after', '7200'])).out) as StatusReport;
     expect(patient.groups.find((g) => g.group === group)!.partitions[0]!.stalled).toBe(false);
+  }, 60_000);
+
+  it("lists abuse's groups once abuse has stored an offset, and a group whose topic is absent as a problem", async () => {
+    const abuseGroup = `${run}-abuse`;
+    const withAbuse = async () => {
+      let out = '';
+      await dispatch([status], ['status', '--json'], {
+        out: (t) => (out += t),
+        err: (t) => (out += t),
+        env: {
+          ...process.env,
+          DB_SCHEMA: db.schema,
+          METERING_GROUP: group,
+          METERING_SAMPLES_TOPIC: samples.name,
+          METERING_LATE_TOPIC: late.name,
+          ABUSE_GROUP: abuseGroup,
+          ABUSE_USAGE_TOPIC: samples.name,
+          ABUSE_INVOICES_TOPIC: `${samples.name}.absent`,
+        },
+      });
+      return (JSON.parse(out) as StatusReport).groups.filter((g) => g.service === 'abuse');
+    };
+    expect(await withAbuse()).toEqual([]);
+    await db.pool.query(
+      `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, 0, 10)`,
+      [`${abuseGroup}-usage`, samples.name],
+    );
+    const shown = await withAbuse();
+    expect(shown.map((g) => g.group)).toEqual([
+      `${abuseGroup}-accounts`,
+      `${abuseGroup}-usage`,
+      `${abuseGroup}-billing-hourly`,
+      `${abuseGroup}-payments`,
+      `${abuseGroup}-invoices`,
+    ]);
+    expect(shown[1]!.partitions.map((p) => [p.partition, p.stored, p.lag])).toEqual([
+      [0, '10', '0'],
+      [1, null, '4'],
+      [2, null, '0'],
+    ]);
+    expect(shown[4]!.problem).toBe(`topic ${samples.name}.absent does not exist`);
   }, 60_000);
 });

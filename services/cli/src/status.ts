@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseCommandArgs } from './args.ts';
 import type { Command } from './command.ts';
 import { cliKafka } from './kafka-client.ts';
-import { replayTargets, schemaOf, SERVICES } from './replay-targets.ts';
+import { replayTargets, schemaOf, SERVICES, type ReplayTarget, type Service } from './replay-targets.ts';
 import {
   partitionStatus,
   renderStatus,
@@ -27,6 +27,33 @@ const args = z.object({
 });
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Services a deployment may leave out: shown once one of their groups has stored an offset in their schema. */
+const OPTIONAL: readonly Service[] = ['abuse', 'drip', 'mailer'];
+
+/** Metering's and billing's groups always; abuse's, drip's and the mailer's where that service has run. */
+async function shownTargets(
+  targets: readonly ReplayTarget[],
+  poolOf: (service: Service) => Pool,
+): Promise<ReplayTarget[]> {
+  const shown: ReplayTarget[] = [];
+  for (const service of SERVICES) {
+    const own = targets.filter((t) => t.service === service);
+    if (!OPTIONAL.includes(service) || (await hasRun(poolOf(service), own))) shown.push(...own);
+  }
+  return shown;
+}
+
+async function hasRun(pool: Pool, targets: readonly ReplayTarget[]): Promise<boolean> {
+  try {
+    const result = await pool.query('SELECT 1 FROM consumer_offsets WHERE group_id = ANY($1::text[]) LIMIT 1', [
+      targets.map((t) => t.group),
+    ]);
+    return result.rows.length > 0;
+  } catch {
+    return false; // no schema or no offsets table: the service never ran against this database
+  }
+}
 
 async function groupStatus(
   admin: Admin,
@@ -142,20 +169,25 @@ export async function statusReport(env: NodeJS.ProcessEnv, stallAfterSeconds: nu
   const admin = cliKafka(env).admin();
   await admin.connect();
   try {
-    const targets = replayTargets(env);
+    const existing = new Set(await admin.listTopics());
+    const targets = await shownTargets(replayTargets(env), (service) => poolOf(schemas[service]!));
     const groups: GroupStatus[] = [];
     for (const target of targets) {
-      groups.push(await groupStatus(admin, poolOf(schemas[target.service]!), target, stallAfterSeconds));
+      groups.push(
+        existing.has(target.topic)
+          ? await groupStatus(admin, poolOf(schemas[target.service]!), target, stallAfterSeconds)
+          : // kafkajs would retry an unknown topic's metadata for many seconds per call.
+            { ...target, partitions: [], problem: `topic ${target.topic} does not exist` },
+      );
     }
     const outboxes: OutboxStatus[] = [];
     const seen = new Set<string>();
-    for (const [service, schema] of Object.entries(schemas)) {
+    const shownSchemas = Object.entries(schemas).filter(([service]) => targets.some((t) => t.service === service));
+    for (const [service, schema] of shownSchemas) {
       // Services sharing a schema share its outbox table: count it once.
       if (seen.has(schema)) continue;
       seen.add(schema);
-      const sharing = Object.entries(schemas)
-        .filter(([, s]) => s === schema)
-        .map(([name]) => name);
+      const sharing = shownSchemas.filter(([, s]) => s === schema).map(([name]) => name);
       outboxes.push(await outboxStatus(poolOf(schema), sharing.join('+') || service, schema));
     }
     const since = Date.now() - DAY_MS;
