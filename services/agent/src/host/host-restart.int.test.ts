@@ -33,7 +33,8 @@ describe('host agent killed while the broker is unreachable', () => {
   let workDir: string;
   let collector: SampleCollector | undefined;
   const agents: AgentProcess[] = [];
-  let traffic: NodeJS.Timeout | undefined;
+  /** Stops the fake counters and waits for a write in flight (removing the directory under it would fail it). */
+  let stopTraffic: () => Promise<void> = () => Promise.resolve();
 
   beforeAll(async () => {
     kafka = createKafka('agent-restart-test', endpoints.KAFKA_BROKERS, log);
@@ -43,7 +44,7 @@ describe('host agent killed while the broker is unreachable', () => {
     workDir = await mkdtemp(join(tmpdir(), 'tally-agent-restart-'));
   });
   afterAll(async () => {
-    clearTimeout(traffic);
+    await stopTraffic();
     for (const agent of agents) agent.child.process.kill('SIGKILL');
     await collector?.stop();
     await deleteTopic(kafka, spec.name);
@@ -67,8 +68,19 @@ describe('host agent killed while the broker is unreachable', () => {
     };
     await writeCounters();
     // One write at a time: the next is scheduled once this one is done.
+    let writing = true;
+    let traffic: NodeJS.Timeout | undefined;
+    let inFlight: Promise<void> = Promise.resolve();
     const keepWriting = (): void => {
-      traffic = setTimeout(() => void writeCounters().then(keepWriting), 100);
+      if (!writing) return;
+      traffic = setTimeout(() => {
+        inFlight = writeCounters().then(keepWriting);
+      }, 100);
+    };
+    stopTraffic = async () => {
+      writing = false;
+      clearTimeout(traffic);
+      await inFlight;
     };
     keepWriting();
     const domainDir = join(workDir, 'qemu');
