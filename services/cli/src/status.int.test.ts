@@ -77,7 +77,7 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-async function tally(argv: string[]): Promise<{ code: number; out: string }> {
+async function tally(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string }> {
   let out = '';
   const code = await dispatch([status], ['status', ...argv], {
     out: (t) => (out += t),
@@ -88,6 +88,7 @@ async function tally(argv: string[]): Promise<{ code: number; out: string }> {
       METERING_GROUP: group,
       METERING_SAMPLES_TOPIC: samples.name,
       METERING_LATE_TOPIC: late.name,
+      ...env,
     },
   });
   return { code, out };
@@ -138,20 +139,10 @@ describe('tally status', () => {
   it("lists abuse's groups once abuse has stored an offset, and a group whose topic is absent as a problem", async () => {
     const abuseGroup = `${run}-abuse`;
     const withAbuse = async () => {
-      let out = '';
-      await dispatch([status], ['status', '--json'], {
-        out: (t) => (out += t),
-        err: (t) => (out += t),
-        env: {
-          ...process.env,
-          DB_SCHEMA: db.schema,
-          METERING_GROUP: group,
-          METERING_SAMPLES_TOPIC: samples.name,
-          METERING_LATE_TOPIC: late.name,
-          ABUSE_GROUP: abuseGroup,
-          ABUSE_USAGE_TOPIC: samples.name,
-          ABUSE_INVOICES_TOPIC: `${samples.name}.absent`,
-        },
+      const { out } = await tally(['--json'], {
+        ABUSE_GROUP: abuseGroup,
+        ABUSE_USAGE_TOPIC: samples.name,
+        ABUSE_INVOICES_TOPIC: `${samples.name}.absent`,
       });
       return (JSON.parse(out) as StatusReport).groups.filter((g) => g.service === 'abuse');
     };
