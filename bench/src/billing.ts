@@ -35,7 +35,8 @@ import {
 } from '@tally/kafka';
 import { createLogger } from '@tally/log';
 import { usageKey, type Account, type PriceEntry, type UsageHourly } from '@tally/records';
-import { eventually, startNodeChild } from '@tally/testing';
+import { eventually } from '@tally/testing';
+import { startBenchBilling } from './billing/billing-child.ts';
 import { rebuildJson, rebuildLine, rebuildMonth, rebuildSize, type RebuildFigures } from './billing/rebuild.ts';
 
 const ACCOUNTS = Number(process.env['BENCH_ACCOUNTS'] ?? 10_000);
@@ -207,32 +208,16 @@ export async function run(): Promise<void> {
 
   const db = await createTestDatabase(endpoints.databaseUrl);
   const group = `${run}-billing`;
-  const child = startNodeChild(billingMain, {
-    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-    DATABASE_URL: endpoints.databaseUrl,
-    DB_SCHEMA: db.schema,
-    BILLING_GROUP: group,
-    BILLING_USAGE_TOPIC: specs.usage.name,
-    // No metering feeds this billing: the finalizer waits for no traffic.samples.
-    BILLING_FINALIZE_WAIT_FOR_METERING: 'false',
-    BILLING_PRICES_TOPIC: specs.prices.name,
-    BILLING_ACCOUNTS_TOPIC: specs.accounts.name,
-    BILLING_PAYMENTS_TOPIC: specs.payments.name,
-    BILLING_HOURLY_TOPIC: specs.hourly.name,
-    // Nothing is due during the throughput phase: the finalizer is timed separately.
-    BILLING_GRACE_HOURS: '100000000',
-    BILLING_METRICS_PORT: '0',
-    LOG_LEVEL: 'warn',
-    ...childEnv,
+  // Nothing is due during the throughput phase: the finalizer is timed separately.
+  const { child, consumedUsage } = startBenchBilling({
+    main: billingMain,
+    endpoints,
+    pool: db.pool,
+    schema: db.schema,
+    group,
+    topics: specs,
+    env: childEnv,
   });
-  const consumedUsage = async () => {
-    const result = await db.pool.query<{ n: string | null }>(
-      'SELECT sum(next_offset) AS n FROM consumer_offsets WHERE group_id = $1 AND topic = $2',
-      [group, specs.usage.name],
-    );
-    return Number(result.rows[0]?.n ?? 0);
-  };
   await eventually(async () => (await consumedUsage()) > 0, 120_000, 20);
   const started = performance.now();
   const done = await eventually(async () => (await consumedUsage()) >= records, 1_800_000, 100);

@@ -23,7 +23,8 @@ import {
 } from '@tally/kafka';
 import type { Logger } from '@tally/log';
 import { usageKey, type Account, type PriceEntry, type UsageHourly } from '@tally/records';
-import { eventually, startNodeChild } from '@tally/testing';
+import { eventually } from '@tally/testing';
+import { startBenchBilling } from './billing-child.ts';
 import { schemasDir } from '@tally/infra';
 
 const HOUR = 3_600_000;
@@ -169,34 +170,19 @@ export async function rebuildMonth(options: RebuildOptions): Promise<RebuildFigu
     try {
       const group = `${run}-rebuild`;
       const started = performance.now();
-      const child = startNodeChild(options.billingMain, {
-        KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-        SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
-        DATABASE_URL: endpoints.databaseUrl,
-        DB_SCHEMA: db.schema,
-        BILLING_GROUP: group,
-        BILLING_USAGE_TOPIC: specs.usage.name,
-        BILLING_FINALIZE_WAIT_FOR_METERING: 'false',
-        BILLING_PRICES_TOPIC: specs.prices.name,
-        BILLING_ACCOUNTS_TOPIC: specs.accounts.name,
-        BILLING_PAYMENTS_TOPIC: specs.payments.name,
-        BILLING_HOURLY_TOPIC: specs.hourly.name,
-        // Finalized in process below, once everything is read.
-        BILLING_GRACE_HOURS: '100000000',
-        BILLING_METRICS_PORT: '0',
-        LOG_LEVEL: 'warn',
-        ...options.childEnv,
+      // Finalized in process below, once everything is read.
+      const { child, consumedUsage } = startBenchBilling({
+        main: options.billingMain,
+        endpoints,
+        pool: db.pool,
+        schema: db.schema,
+        group,
+        topics: specs,
+        env: options.childEnv,
       });
       let consumeSeconds = 0;
       let staleSeconds = 0;
       try {
-        const consumedUsage = async () => {
-          const result = await db.pool.query<{ n: string | null }>(
-            'SELECT sum(next_offset) AS n FROM consumer_offsets WHERE group_id = $1 AND topic = $2',
-            [group, specs.usage.name],
-          );
-          return Number(result.rows[0]?.n ?? 0);
-        };
         if (!(await eventually(async () => (await consumedUsage()) >= records, 3_600_000, 200)))
           throw new Error(`billing did not consume the month:\n${child.output()}`);
         consumeSeconds = (performance.now() - started) / 1000;
