@@ -61,6 +61,29 @@ describe('invoice PDF text', () => {
   });
 });
 
+describe('invoice PDF text, amounts wider than their column', () => {
+  it('an amount set smaller stays on its row, beside its description (fast-check found one read as a row of its own)', async () => {
+    const wide = `1${'0'.repeat(32)}`;
+    const base = sampleInvoice('JPY');
+    const line = { kind: 'usage' as const, sku: 'a', unit: 'hour' as const, adjustsMonth: null, quantity: '0' };
+    const invoice = {
+      ...base,
+      content: {
+        ...base.content,
+        lines: [
+          { ...line, roundedAmount: wide },
+          { ...line, roundedAmount: '0' },
+        ],
+        subtotal: wide,
+        total: wide,
+      },
+    };
+    const text = await pdfText(await renderInvoicePdf(invoice, sampleCustomer, sampleIssuer));
+    expectInvoiceText(text, invoice);
+    expect(text).toMatch(/Subtotal\s+100,000(,000){9}\n/);
+  });
+});
+
 describe('invoice PDF text, any invoice', () => {
   it('reads back every line and the total exactly, whatever the currency, amounts, SKUs and length', async () => {
     const digitsOf = { JPY: 0, USD: 2, KWD: 3 } as const;
@@ -72,7 +95,7 @@ describe('invoice PDF text, any invoice', () => {
     const line = fc.record({
       kind: fc.constantFrom('usage' as const, 'adjustment' as const),
       sku: fc.stringMatching(/^[a-z][a-z0-9.]{0,24}$/),
-      // Up to 30 integer digits (the bound of a decimal on the wire): wider than the column, set smaller.
+      // Up to 33 integer digits (past the 30 of a decimal on the wire): wider than the column, set smaller.
       minor: fc.oneof(
         fc.bigInt({ min: -(10n ** 9n), max: 10n ** 9n }),
         fc.bigInt({ min: -(10n ** 32n), max: 10n ** 32n }),

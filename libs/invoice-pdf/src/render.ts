@@ -79,8 +79,8 @@ function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
       doc.font(FONT).fontSize(SIZE);
     }
     doc.text(row.description, COLUMNS.description[0], y, { width: COLUMNS.description[1] });
-    oneLine(doc, row.quantity, COLUMNS.quantity, y, SIZE);
-    oneLine(doc, row.amount, COLUMNS.amount, y, SIZE);
+    oneLine(doc, FONT, row.quantity, COLUMNS.quantity, y, SIZE);
+    oneLine(doc, FONT, row.amount, COLUMNS.amount, y, SIZE);
     y += height + 4;
   }
   if (y + 20 * layout.totals.length > bottom()) {
@@ -95,9 +95,9 @@ function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
   layout.totals.forEach(([label, amount], i) => {
     const last = i === layout.totals.length - 1;
     const size = last ? SIZE + 1.5 : SIZE;
-    doc.font(last ? BOLD : FONT);
-    oneLine(doc, label, [MARGIN, COLUMNS.amount[0] - MARGIN - 10], y, size);
-    oneLine(doc, amount, COLUMNS.amount, y, size);
+    const face = last ? BOLD : FONT;
+    oneLine(doc, face, label, [MARGIN, COLUMNS.amount[0] - MARGIN - 10], y, size);
+    oneLine(doc, face, amount, COLUMNS.amount, y, size);
     y += doc.currentLineHeight(true) + 4;
   });
   footers(doc, layout.footer);
@@ -105,19 +105,24 @@ function draw(doc: PDFKit.PDFDocument, layout: InvoiceLayout): void {
 
 /**
  * Right-aligned text that never wraps: an amount split over two lines would read as two numbers. Text wider than its
- * column (a 30-digit amount) is set smaller until it fits.
+ * column (a 30-digit amount) is set smaller until it fits, on the row's baseline: pdfkit places text by its top, so a
+ * smaller size set at the row's top sat higher, and a PDF reader took it for a row of its own, apart from its
+ * description.
  */
 function oneLine(
   doc: PDFKit.PDFDocument,
+  face: typeof FONT | typeof BOLD,
   text: string,
   [x, width]: readonly [number, number],
   y: number,
   size: number,
 ): void {
-  doc.fontSize(size);
+  doc.font(face).fontSize(size);
   const natural = doc.widthOfString(text);
   if (natural > width) doc.fontSize((size * width) / natural);
-  doc.text(text, x, y, { width, align: 'right', lineBreak: false });
+  const font = face === BOLD ? invoiceFonts().bold : invoiceFonts().regular;
+  const baseline = y + (font.ascent / font.unitsPerEm) * size;
+  doc.text(text, x, baseline, { width, align: 'right', lineBreak: false, baseline: 'alphabetic' });
   doc.fontSize(size);
 }
 
