@@ -11,6 +11,8 @@ export type Json = string | number | boolean | null | readonly Json[] | { readon
  * canonicalJson({ b: 1, a: [true, null] }); // '{"a":[true,null],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
+  // Loops and string appends rather than map/join: every finalized invoice is serialized to hash it, and the
+  // intermediate arrays were most of the cost. The default sort compares UTF-16 code units, as the order requires.
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value))) {
@@ -18,11 +20,20 @@ export function canonicalJson(value: unknown): string {
     }
     return JSON.stringify(value);
   }
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i += 1) text += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${text}]`;
+  }
   if (typeof value === 'object') {
-    const keys = Object.keys(value).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const keys = Object.keys(value).sort();
     const record = value as Record<string, unknown>;
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+    let text = '{';
+    for (let i = 0; i < keys.length; i += 1) {
+      const key = keys[i]!;
+      text += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+    }
+    return `${text}}`;
   }
   throw new TypeError(`not canonically serializable: ${typeof value}`);
 }
