@@ -4,7 +4,7 @@ import { latestUsage } from './latest-usage.ts';
 import { monthAt } from './month-lookup.ts';
 import type { PriceSource } from './price-book.ts';
 import { priceEntryKey } from './price-entry-key.ts';
-import { isFreeUnlessPriced, quantityOf, shownQuantity, usageMeasures } from './usage-measures.ts';
+import { isFreeUnlessPriced, quantityOf, shownQuantity, usageMeasures, type UsageMeasure } from './usage-measures.ts';
 
 export interface AccountHourInput {
   readonly account: Pick<Account, 'accountId' | 'currency' | 'timeZone'>;
@@ -50,26 +50,53 @@ export function accountHour(input: AccountHourInput): BillingHourly {
       // A SKU no longer priced for that hour cannot move a tier position; the preview tolerates it.
       const entry = prices.findPriceAt(l.sku, account.currency, hour.hourStart);
       if (entry === undefined) continue;
-      const key = priceEntryKey(entry);
+      const key = entryKey(entry);
       // Shown quantities are whole seconds or bytes: read back exactly, never summed as cut decimals.
       before.set(key, (before.get(key) ?? Rational.ZERO).plus(shownQuantity(l.quantity, entry.unit)));
     }
   }
-
-  const groups = new Map<string, { entry: PriceEntry; baseUnits: bigint; perUnit: number }>();
+  const measures: UsageMeasure[] = [];
   for (const record of latestUsage(input.usage)) {
     if (record.accountId !== account.accountId || record.hourStart !== hourStart) continue;
-    for (const measure of usageMeasures(record)) {
-      const entry = isFreeUnlessPriced(measure.sku)
-        ? prices.findPriceAt(measure.sku, account.currency, hourStart)
-        : prices.priceAt(measure.sku, account.currency, hourStart);
-      if (entry === undefined) continue;
-      const key = priceEntryKey(entry);
-      const group = groups.get(key);
-      if (group === undefined)
-        groups.set(key, { entry, baseUnits: BigInt(measure.baseUnits), perUnit: measure.perUnit });
-      else group.baseUnits += BigInt(measure.baseUnits);
-    }
+    measures.push(...usageMeasures(record));
+  }
+  return accountHourAt({ account, hourStart, measures, before, previousTotal, prices, version: input.version });
+}
+
+/** What accountHourAt needs: the hour's measures and the month's position before it, already summed. */
+export interface AccountHourAtInput {
+  readonly account: Pick<Account, 'accountId' | 'currency'>;
+  readonly hourStart: number;
+  /** The measures of the hour's usage (one latest record per instance), any order. */
+  readonly measures: Iterable<UsageMeasure>;
+  /** Quantity used earlier in the month, per price entry key (exact). */
+  readonly before: ReadonlyMap<string, Rational>;
+  /** The month's total before this hour (the sum of the earlier hours' shown hourTotal). */
+  readonly previousTotal: Rational;
+  readonly prices: PriceSource;
+  readonly version: number;
+}
+
+/**
+ * accountHour from the month's position as numbers: the sweep (computeAccountHours) keeps the quantities used so far
+ * per price entry exactly and hands them over, instead of writing them as decimal strings for accountHour to read back
+ * (the same values: those strings snap back to the very fractions). Missing price: MissingPriceError.
+ *
+ * @example
+ * accountHourAt({ account, hourStart, measures, before: new Map(), previousTotal: Rational.ZERO, prices, version: 1 });
+ */
+export function accountHourAt(input: AccountHourAtInput): BillingHourly {
+  const { account, hourStart, prices } = input;
+  const groups = new Map<string, { entry: PriceEntry; baseUnits: bigint; perUnit: number }>();
+  for (const measure of input.measures) {
+    const entry = isFreeUnlessPriced(measure.sku)
+      ? prices.findPriceAt(measure.sku, account.currency, hourStart)
+      : prices.priceAt(measure.sku, account.currency, hourStart);
+    if (entry === undefined) continue;
+    const key = entryKey(entry);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { entry, baseUnits: BigInt(measure.baseUnits), perUnit: measure.perUnit });
+    else group.baseUnits += BigInt(measure.baseUnits);
   }
 
   const lines = [...groups.entries()]
@@ -78,7 +105,7 @@ export function accountHour(input: AccountHourInput): BillingHourly {
       return {
         sku: g.entry.sku,
         quantity,
-        amount: marginalAmount(g.entry.model, before.get(key) ?? Rational.ZERO, quantity),
+        amount: marginalAmount(g.entry.model, input.before.get(key) ?? Rational.ZERO, quantity),
       };
     })
     .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0));
@@ -89,7 +116,19 @@ export function accountHour(input: AccountHourInput): BillingHourly {
     currency: account.currency,
     lines: lines.map((l) => ({ sku: l.sku, quantity: displayDecimal(l.quantity), amount: displayDecimal(l.amount) })),
     hourTotal: displayDecimal(hourTotal),
-    monthToDate: displayDecimal(previousTotal.plus(hourTotal)),
+    monthToDate: displayDecimal(input.previousTotal.plus(hourTotal)),
     version: input.version,
   };
+}
+
+const entryKeys = new WeakMap<PriceEntry, string>();
+
+/** priceEntryKey, once per entry object (it formats a date; the sweep asks for the same few entries again and again). */
+export function entryKey(entry: PriceEntry): string {
+  let key = entryKeys.get(entry);
+  if (key === undefined) {
+    key = priceEntryKey(entry);
+    entryKeys.set(entry, key);
+  }
+  return key;
 }

@@ -1,10 +1,21 @@
-import { Dec, toDecimalString } from '@tally/money';
-import type { Account, BillingHourly, UsageHourly } from '@tally/records';
-import { accountHour } from './account-hour.ts';
+import { Dec, Rational, toDecimalString } from '@tally/money';
+import { HOUR_MS, type Account, type BillingHourly } from '@tally/records';
+import { accountHourAt, entryKey } from './account-hour.ts';
 import type { MonthPeriod } from './billing-month.ts';
 import { monthAt } from './month-lookup.ts';
 import type { PriceBook } from './price-book.ts';
-import { BYTES_PER_GB, EGRESS_SKU, INGRESS_SKU, SECONDS_PER_HOUR } from './usage-measures.ts';
+import { wins } from './latest-usage.ts';
+import {
+  BYTES_PER_GB,
+  EGRESS_SKU,
+  INGRESS_SKU,
+  perUnitOf as perUnitOfUnit,
+  SECONDS_PER_HOUR,
+  shownQuantity,
+  usageMeasures,
+  type MeasuredUsage,
+  type UsageMeasure,
+} from './usage-measures.ts';
 
 export interface AccountHoursInput {
   readonly account: Account;
@@ -22,8 +33,8 @@ export interface AccountHoursInput {
    * be given: the sweep goes on from it exactly as if it had swept them.
    */
   readonly start?: SweepStart;
-  /** The account's usage in the changed hours, any versions. */
-  readonly usage: Iterable<UsageHourly>;
+  /** The account's usage in the changed hours, any versions (only what measures it is read). */
+  readonly usage: Iterable<MeasuredUsage>;
   readonly prices: PriceBook;
   /** The version of the new value of an hour, given the stored one. */
   readonly versionOf: (stored: BillingHourly | undefined) => number;
@@ -200,7 +211,7 @@ export function sweepStart(
 export function computeAccountHours(input: AccountHoursInput): AccountHoursResult {
   const { account, prices } = input;
   const wanted = new Set(input.hours);
-  const usageByHour = new Map<number, UsageHourly[]>();
+  const usageByHour = new Map<number, MeasuredUsage[]>();
   for (const u of input.usage) {
     const list = usageByHour.get(u.hourStart) ?? [];
     list.push(u);
@@ -236,21 +247,29 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
     u: Object.fromEntries([...monthUnits].map(([sku, n]) => [sku, n.toString()])),
     t: toDecimalString(monthTotal),
   });
-  // One summary per epoch with hourTotal 0, and the month's total so far on the first: accountHour sums them all.
-  const previousHours = (): BillingHourly[] =>
-    [...summaries.values()].map((s, i) => ({
-      accountId: account.accountId,
-      hourStart: s.hourStart,
-      currency: account.currency,
-      lines: [...s.baseUnits].map(([sku, units]) => ({
-        sku,
-        quantity: toDecimalString(new Dec(units.toString()).div(perUnitOf(sku))),
-        amount: '0',
-      })),
-      hourTotal: i === 0 ? toDecimalString(monthTotal) : '0',
-      monthToDate: '0',
-      version: 0,
-    }));
+  // The month's position before an hour as accountHour would read it from one summary per epoch (hourTotal 0, the
+  // month's total so far on the first): per price entry, the quantity used, exact, without the decimal strings.
+  const positionBefore = (hourStart: number): { before: Map<string, Rational>; previousTotal: Rational } => {
+    const before = new Map<string, Rational>();
+    let previousTotal = Rational.ZERO;
+    const seen = new Set<number>();
+    let i = 0;
+    for (const s of summaries.values()) {
+      const first = i === 0;
+      i += 1;
+      // accountHour's filter on previous hours (the month's, before this one, once per hour), kept as it was.
+      if (s.hourStart >= hourStart || s.hourStart < period.start || seen.has(s.hourStart)) continue;
+      seen.add(s.hourStart);
+      if (first) previousTotal = Rational.from(toDecimalString(monthTotal));
+      for (const [sku, units] of s.baseUnits) {
+        const entry = prices.findPriceAt(sku, account.currency, s.hourStart);
+        if (entry === undefined) continue;
+        const key = entryKey(entry);
+        before.set(key, (before.get(key) ?? Rational.ZERO).plus(quantityOfUnits(sku, units, entry.unit)));
+      }
+    }
+    return { before, previousTotal };
+  };
 
   const sweep = [...new Set([...input.stored.keys(), ...wanted])].sort((a, b) => a - b);
   for (const hourStart of sweep) {
@@ -268,11 +287,14 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       continue;
     }
     try {
-      const value = accountHour({
+      if (hourStart % HOUR_MS !== 0) throw new RangeError(`hourStart is not on the hour: ${hourStart}`);
+      const value = accountHourAt({
         account,
         hourStart,
-        usage: changed ? (usageByHour.get(hourStart) ?? []) : storedAsUsage(stored!),
-        previousHours: previousHours(),
+        measures: changed
+          ? measuresOf(account.accountId, usageByHour.get(hourStart) ?? [])
+          : storedMeasures(account.accountId, stored!),
+        ...positionBefore(hourStart),
         prices,
         version: input.versionOf(stored),
       });
@@ -312,25 +334,44 @@ function baseUnitsOf(sku: string, quantity: string): bigint {
 }
 
 /**
- * A stored hour's quantities as usage records (one per SKU), so a later hour whose usage did not change is recomputed
- * by accountHour itself at its new position in the month, without loading its usage.
+ * The measures of a changed hour: per instance, its latest record (latestUsage's rule: highest version, then the
+ * greater canonical JSON), records of other accounts ignored, as accountHour reads its usage.
  */
-function storedAsUsage(value: BillingHourly): UsageHourly[] {
-  return value.lines.map((l, i) => {
+function measuresOf(accountId: string, usage: readonly MeasuredUsage[]): UsageMeasure[] {
+  const latest = new Map<string, MeasuredUsage>();
+  for (const record of usage) {
+    if (record.accountId !== accountId) continue;
+    const current = latest.get(record.instanceId);
+    if (current === undefined || wins(record, current)) latest.set(record.instanceId, record);
+  }
+  return [...latest.values()].flatMap(usageMeasures);
+}
+
+/**
+ * A stored hour's quantities as measures (one per SKU), so a later hour whose usage did not change is recomputed at its
+ * new position in the month without loading its usage. Lines of other SKUs measure nothing, as before.
+ */
+function storedMeasures(accountId: string, value: BillingHourly): UsageMeasure[] {
+  if (value.accountId !== accountId) return [];
+  return value.lines.flatMap((l): UsageMeasure[] => {
+    const known = l.sku.startsWith('compute.') || l.sku === EGRESS_SKU || l.sku === INGRESS_SKU;
     const units = Number(baseUnitsOf(l.sku, l.quantity));
-    return {
-      instanceId: `stored-line-${i}`,
-      accountId: value.accountId,
-      hourStart: value.hourStart,
-      instanceType: l.sku.startsWith('compute.') ? l.sku.slice('compute.'.length) : 'none',
-      runningSeconds: l.sku.startsWith('compute.') ? units : 0,
-      txBytes: l.sku === EGRESS_SKU ? units : 0,
-      rxBytes: l.sku === INGRESS_SKU ? units : 0,
-      rxPackets: 0,
-      txPackets: 0,
-      cpuSeconds: '0',
-      counted: [],
-      version: 0,
-    };
+    return known && units > 0 ? [{ sku: l.sku, baseUnits: units, perUnit: perUnitOf(l.sku) }] : [];
   });
+}
+
+/** Above this many base units the exact fraction is not taken for granted: the decimal string path decides. */
+const EXACT_UNITS = 10n ** 30n;
+
+/**
+ * The quantity accountHour read back from an epoch summary's line, whose quantity was written as units / perUnit to
+ * 40 digits (Dec) and snapped to the entry's unit grid: that is the fraction units / perUnit itself whenever the
+ * entry's unit has the SKU's grid, as the month's SKUs do (a whole number of seconds or bytes, below 10^30).
+ */
+function quantityOfUnits(sku: string, units: bigint, unit: 'hour' | 'gb'): Rational {
+  const perUnit = perUnitOf(sku);
+  if (perUnitOfUnit(unit) === perUnit && units < EXACT_UNITS && units > -EXACT_UNITS) {
+    return Rational.fraction(units, BigInt(perUnit));
+  }
+  return shownQuantity(toDecimalString(new Dec(units.toString()).div(perUnit)), unit);
 }

@@ -1,10 +1,11 @@
 import { inTransaction, type Pool, type Queryable } from '@tally/db';
-import { billingKey, type Account, type BillingHourly, type UsageHourly } from '@tally/records';
+import { billingKey, type Account, type BillingHourly } from '@tally/records';
 import { computeAccountHours, planSweep, sweepStart, type MonthPosition, type SweepStart } from './account-hours.ts';
 import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
 import { monthAt } from './month-lookup.ts';
 import type { PriceBook } from './price-book.ts';
 import { loadAccounts, loadPriceBook } from './reference-tables.ts';
+import type { MeasuredUsage } from './usage-measures.ts';
 import { loadUsageOfAccountHours } from './usage-table.ts';
 
 export interface AccountHourKey {
@@ -70,7 +71,7 @@ export async function refreshAccountHours(
     db,
     known.flatMap(({ account, hours }) => hours.map((hourStart) => ({ accountId: account.accountId, hourStart }))),
   );
-  const usageByAccount = new Map<string, UsageHourly[]>();
+  const usageByAccount = new Map<string, MeasuredUsage[]>();
   for (const u of usage) {
     const list = usageByAccount.get(u.accountId) ?? [];
     list.push(u);

@@ -22,7 +22,8 @@ export function latestUsage(records: Iterable<UsageHourly>): UsageHourly[] {
   );
 }
 
-function wins(candidate: UsageHourly, current: UsageHourly): boolean {
+/** Whether `candidate` replaces `current` (same instance-hour): a higher version, or the greater canonical JSON. */
+export function wins<T extends Pick<UsageHourly, 'version'>>(candidate: T, current: T): boolean {
   if (candidate.version !== current.version) return candidate.version > current.version;
   return canonicalJson(candidate) > canonicalJson(current);
 }

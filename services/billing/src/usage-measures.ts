@@ -18,6 +18,12 @@ export function computeSku(instanceType: string): string {
   return `compute.${instanceType}`;
 }
 
+/** What billing reads of a usage record to price it (and to pick the latest per instance-hour). */
+export type MeasuredUsage = Pick<
+  UsageHourly,
+  'instanceId' | 'accountId' | 'hourStart' | 'instanceType' | 'runningSeconds' | 'txBytes' | 'rxBytes' | 'version'
+>;
+
 /**
  * What a usage record measures, per SKU, in base units. Quantities are kept in whole base units so that
  * a month's seconds can be summed exactly and divided once (3600 s → hours, 10^9 bytes → GB).
@@ -27,7 +33,7 @@ export function computeSku(instanceType: string): string {
  * @example
  * usageMeasures(record); // [{ sku: 'compute.s1.small', baseUnits: 1800, perUnit: 3600 }, { sku: 'egress.gb', ... }]
  */
-export function usageMeasures(record: UsageHourly): UsageMeasure[] {
+export function usageMeasures(record: MeasuredUsage): UsageMeasure[] {
   const measures: UsageMeasure[] = [
     { sku: computeSku(record.instanceType), baseUnits: record.runningSeconds, perUnit: SECONDS_PER_HOUR },
     { sku: EGRESS_SKU, baseUnits: record.txBytes, perUnit: BYTES_PER_GB },
