@@ -15,6 +15,9 @@ import type { ValueCodec } from './codec.ts';
 import type { ConsumedRecord } from './consumed-record.ts';
 import { sendDeadLetters, type DeadLetter, type RawRecord } from './dead-letter.ts';
 import { classifyError, isPoison, poison } from './errors.ts';
+import { commitDue, holdBatch, startHold, type CommitBounds, type HeldResults } from './held-results.ts';
+
+export { commitDue, holdBatch, startHold, type CommitBounds, type HeldResults } from './held-results.ts';
 import { keepAlive } from './keep-alive.ts';
 import type { ConsumerMetrics } from './metrics.ts';
 import { offsetHints } from './offset-hints.ts';
@@ -63,6 +66,17 @@ export interface ConsumerSpec<T, R> {
   sessionTimeoutMs?: number;
   /** How often the stored offsets are copied to Kafka's committed offsets, a hint for lag tools (default 1 s). */
   offsetHintIntervalMs?: number;
+  /**
+   * Opt-in: coalesce across fetches. When set (> 0), a partition's pipeline results are held from fetch to fetch
+   * (kafkajs reads on) and committed together, with offsets from the first held batch's start to the last one's
+   * end, once the first is this old or `commitMaxRecords` are held, whichever first; a timer commits a partition
+   * that went quiet. `commit` must then accept the concatenated results of consecutive batches as one batch and
+   * store the same as committing them one by one. A coalesced commit that fails deterministically is read again
+   * batch by batch, so isolation still finds the one bad record. Unset: one commit per fetched batch.
+   */
+  commitIntervalMs?: number;
+  /** With `commitIntervalMs`: most records of one partition held before they are committed (default 10,000). */
+  commitMaxRecords?: number;
 }
 
 export interface ConsumerDeps {
@@ -147,6 +161,10 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     stored = undefined;
+    // What was held is read again from the stored offsets (the seeks below); a commit in flight is fenced.
+    holds.clear();
+    batchByBatchUntil.clear();
+    sentSinceCommit.clear();
     soughtTo.clear();
     readSinceJoin.clear();
     hints.forget();
@@ -208,23 +226,22 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
   };
 
   /**
-   * One attempt at a batch: reconcile with the stored offset, decode, then apply it, bisecting on deterministic
-   * failures. Returns undefined when there was nothing to apply (a seek, or records already applied).
+   * Reconciles a fetched batch with `position`, the next offset to apply (the stored one, or the end of what a
+   * coalescing consumer holds): seeks, drops a stale batch, skips what is already applied. Returns the messages to
+   * apply, or undefined when there are none.
    */
-  const attemptBatch = async (
+  const newMessages = async (
     payload: EachBatchPayload,
-    sent: Set<string>,
+    position: string | undefined,
     progress: { offset: string },
-  ): Promise<Applied | undefined> => {
+  ): Promise<KafkaMessage[] | undefined> => {
     const { batch } = payload;
     const partition = batch.partition;
-    const offsets = await storedOffsets();
-    const from = offsets.get(partition);
     const first = batch.firstOffset() ?? batch.messages[0]!.offset;
-    progress.offset = from ?? first;
+    progress.offset = position ?? first;
     const decide = () =>
       reconcile({
-        stored: from,
+        stored: position,
         firstOffset: first,
         logStart: logStarts.get(partition),
         soughtTo: soughtTo.get(partition),
@@ -257,6 +274,23 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       payload.resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
       return undefined;
     }
+    return messages;
+  };
+
+  /**
+   * One attempt at a batch: reconcile with the stored offset, decode, then apply it, bisecting on deterministic
+   * failures. Returns undefined when there was nothing to apply (a seek, or records already applied).
+   */
+  const attemptBatch = async (
+    payload: EachBatchPayload,
+    sent: Set<string>,
+    progress: { offset: string },
+  ): Promise<Applied | undefined> => {
+    const { batch } = payload;
+    const partition = batch.partition;
+    const offsets = await storedOffsets();
+    const messages = await newMessages(payload, offsets.get(partition), progress);
+    if (messages === undefined) return undefined;
     const { records, letters: decodeLetters } = await decodeAll(spec.codec, batch.topic, partition, messages);
     const applied: Applied = { to: offsets.get(partition) ?? '0', decoded: records.length, results: 0, letters: [] };
 
@@ -332,6 +366,250 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     return applied;
   };
 
+  /** Logs and counts dead letters the broker acknowledged. */
+  const reportLetters = (partition: number, letters: readonly DeadLetter[]) => {
+    for (const letter of letters) {
+      const errorClass = isPoison(letter.error) ? letter.error.errorClass : 'Error';
+      metrics.deadLettered.inc({ topic: spec.topic, error_class: errorClass });
+      log.warn(
+        { topic: spec.topic, partition, offset: letter.record.offset, errorClass, reason: String(letter.error) },
+        'dead-lettered',
+      );
+    }
+  };
+
+  /** After a commit: the lag-tool hint, metrics, a debug log. */
+  const reportCommit = (
+    partition: number,
+    applied: Omit<Applied, 'letters'> & { letters?: readonly DeadLetter[] },
+    started: bigint,
+    highWatermark: string,
+    message: string,
+  ) => {
+    hints.note(partition, applied.to);
+    log.debug(
+      {
+        topic: spec.topic,
+        partition,
+        to: applied.to,
+        results: applied.results,
+        deadLetters: applied.letters?.length ?? 0,
+      },
+      message,
+    );
+    metrics.recordsIn.inc({ topic: spec.topic }, applied.decoded);
+    metrics.recordsOut.inc({ topic: spec.topic }, applied.results);
+    metrics.batchSeconds.observe({ topic: spec.topic }, Number(process.hrtime.bigint() - started) / 1e9);
+    const labels = { topic: spec.topic, partition: String(partition) };
+    metrics.lag.set(labels, Math.max(0, Number(BigInt(highWatermark) - BigInt(applied.to))));
+  };
+
+  // Coalescing across fetches (spec.commitIntervalMs): what each partition holds since its last commit.
+  const bounds: CommitBounds | undefined =
+    spec.commitIntervalMs !== undefined && spec.commitIntervalMs > 0
+      ? { intervalMs: spec.commitIntervalMs, maxRecords: spec.commitMaxRecords ?? 10_000 }
+      : undefined;
+  const holds = new Map<number, HeldResults<R>>();
+  /** Partitions read again batch by batch up to this offset, after their coalesced commit failed deterministically. */
+  const batchByBatchUntil = new Map<number, bigint>();
+  /** Dead letters acknowledged per partition since its last commit (coalescing only). */
+  const sentSinceCommit = new Map<number, Set<string>>();
+  const sentOf = (partition: number): Set<string> => {
+    let sent = sentSinceCommit.get(partition);
+    if (sent === undefined) sentSinceCommit.set(partition, (sent = new Set()));
+    return sent;
+  };
+  /** One piece of work per partition at a time: its batches, and the timer's or stop's commit of what it holds. */
+  const partitionTurns = new Map<number, Promise<unknown>>();
+  const exclusive = <V>(partition: number, work: () => Promise<V>): Promise<V> => {
+    const turn = (partitionTurns.get(partition) ?? Promise.resolve()).then(work, work);
+    partitionTurns.set(
+      partition,
+      turn.catch(() => undefined),
+    );
+    return turn;
+  };
+
+  /**
+   * Commits what a partition holds, with offsets from the stored one to the end of its last held batch, fenced on
+   * the stored one. A deterministic failure drops the hold and reads its range again batch by batch (bisect finds the
+   * record); a conflict drops it (another member owns the partition); a transient failure keeps it and throws.
+   */
+  const commitHeld = async (partition: number, held: HeldResults<R>): Promise<void> => {
+    const started = process.hrtime.bigint();
+    try {
+      await spec.commit(held.results, { topic: spec.topic, partition, from: held.from, to: held.to });
+    } catch (error) {
+      const decided = classifyError(error);
+      if (decided.kind === 'transient') throw error;
+      if (holds.get(partition) === held) holds.delete(partition);
+      if (decided.kind === 'conflict') {
+        // kafkajs has read past what was held: read again from what the database says now (if the partition is
+        // still ours; otherwise its new owner does).
+        stored = undefined;
+        const offset = startOffset((await storedOffsets()).get(partition), logStarts.get(partition));
+        soughtTo.set(partition, offset);
+        metrics.seeks.inc({ topic: spec.topic, partition: String(partition) });
+        consumer.seek({ topic: spec.topic, partition, offset });
+        throw error;
+      }
+      const offset = startOffset(held.from, logStarts.get(partition));
+      log.warn(
+        {
+          topic: spec.topic,
+          partition,
+          fromOffset: held.start,
+          toOffset: held.to,
+          records: held.records,
+          reason: decided.reason,
+        },
+        'deterministic failure of a coalesced commit: reading its range again batch by batch',
+      );
+      batchByBatchUntil.set(partition, BigInt(held.to));
+      soughtTo.set(partition, offset);
+      metrics.seeks.inc({ topic: spec.topic, partition: String(partition) });
+      consumer.seek({ topic: spec.topic, partition, offset });
+      return;
+    }
+    if (holds.get(partition) === held) holds.delete(partition);
+    stored?.set(partition, held.to);
+    sentSinceCommit.delete(partition);
+    const applied = { to: held.to, decoded: held.decoded, results: held.results.length };
+    reportCommit(partition, applied, started, held.highWatermark, 'held batches committed');
+  };
+
+  /**
+   * One attempt at a batch of a coalescing consumer: decode it and run the pipeline, send its dead letters, hold the
+   * results, move kafkajs on (resolveOffset), and commit what the partition holds once it is due. A pipeline that
+   * fails deterministically commits what is held first, then isolates its record as without coalescing. Returns
+   * what a batch-by-batch attempt applied, else undefined (commits of held batches report themselves).
+   */
+  const attemptHeld = async (
+    payload: EachBatchPayload,
+    sent: Set<string>,
+    progress: { offset: string },
+    commitBounds: CommitBounds,
+  ): Promise<Applied | undefined> => {
+    const { batch } = payload;
+    const partition = batch.partition;
+    const until = batchByBatchUntil.get(partition);
+    if (until !== undefined) {
+      const applied = await attemptBatch(payload, sent, progress);
+      if (applied !== undefined && BigInt(applied.to) >= until) {
+        batchByBatchUntil.delete(partition);
+        sentSinceCommit.delete(partition);
+      }
+      return applied;
+    }
+    const offsets = await storedOffsets();
+    const held = holds.get(partition);
+    const messages = await newMessages(payload, held?.to ?? offsets.get(partition), progress);
+    if (messages !== undefined) {
+      const { records, letters: decodeLetters } = await decodeAll(spec.codec, batch.topic, partition, messages);
+      const deadLetters = sideOutput<DeadLetter>();
+      let results: R[];
+      try {
+        const pipeline = stepper(spec.pipeline({ deadLetters }), toArray<R>());
+        pipeline.step(records);
+        results = pipeline.complete();
+      } catch (error) {
+        if (classifyError(error).kind !== 'deterministic') throw error;
+        // A record of this batch breaks the pipeline: commit what is held, then isolate it as a batch of its own.
+        if (held !== undefined) await commitHeld(partition, held);
+        return attemptBatch(payload, sent, progress);
+      }
+      const letters = [...decodeLetters, ...deadLetters.drain()];
+      const fresh = letters.filter((letter) => !sent.has(letterKey(letter)));
+      await sendOnce(letters, sent);
+      reportLetters(partition, fresh);
+      const last = messages[messages.length - 1]!.offset;
+      const hold = held ?? startHold<R>(offsets.get(partition), messages[0]!.offset, Date.now());
+      holds.set(partition, hold);
+      holdBatch(hold, {
+        results,
+        records: messages.length,
+        decoded: records.length,
+        to: (BigInt(last) + 1n).toString(),
+        highWatermark: batch.highWatermark,
+      });
+      progress.offset = hold.to;
+      payload.resolveOffset(last);
+    }
+    // Also when nothing was new: a retry of this batch after its commit failed transiently.
+    const current = holds.get(partition);
+    if (current !== undefined && commitDue(current, Date.now(), commitBounds)) await commitHeld(partition, current);
+    return undefined;
+  };
+
+  /** The timer's commit of a hold that is due while its partition receives nothing; retried with backoff. */
+  const commitQuiet = async (partition: number, held: HeldResults<R>): Promise<void> => {
+    if (holds.get(partition) !== held || stopping) return;
+    const labels = { topic: spec.topic, partition: String(partition) };
+    try {
+      await commitHeld(partition, held);
+      if (held.failures > 0) {
+        metrics.stalledSeconds.set(labels, 0);
+        log.warn({ topic: spec.topic, partition, offset: held.to }, 'partition moves again');
+      }
+    } catch (error) {
+      const decided = classifyError(error);
+      if (decided.kind === 'conflict') {
+        log.warn({ topic: spec.topic, partition, reason: decided.reason }, 'offset fence: held batches abandoned');
+        stored = undefined;
+        return;
+      }
+      metrics.retries.inc({ topic: spec.topic });
+      held.failures += 1;
+      held.failingSince ??= Date.now();
+      const elapsedMs = Date.now() - held.failingSince;
+      const delay = backoffDelay(held.failures, backoff);
+      held.retryAt = Date.now() + delay;
+      const context = { topic: spec.topic, partition, offset: held.start, attempt: held.failures, err: error };
+      if (retryBudgetExceeded(held.failures, elapsedMs, budget)) {
+        metrics.stalledSeconds.set(labels, elapsedMs / 1000);
+        log.error(
+          { ...context, reason: decided.reason, stalledSeconds: Math.round(elapsedMs / 1000) },
+          'partition stalled: a transient failure outlasted its retry budget; still retrying',
+        );
+      } else {
+        log.warn({ ...context, reason: decided.reason, delayMs: delay }, 'held batches failed; retrying');
+      }
+    }
+  };
+
+  const commitQuietOnes = async (commitBounds: CommitBounds): Promise<void> => {
+    for (const [partition, held] of holds) {
+      const now = Date.now();
+      if (now >= held.retryAt && commitDue(held, now, commitBounds))
+        await exclusive(partition, () => commitQuiet(partition, held));
+    }
+  };
+
+  /**
+   * Commits everything held, once each partition's work in flight is done: on stop, and on a rebalance while the
+   * partitions may still be ours (the fence makes a late commit harmless). What cannot be committed is dropped: its
+   * offsets were never stored, so the next owner reads it again.
+   */
+  const commitAllHeld = async (reason: string): Promise<void> => {
+    await Promise.all(partitionTurns.values());
+    const all = [...holds];
+    await Promise.all(
+      all.map(([partition, held]) =>
+        exclusive(partition, async () => {
+          try {
+            await commitHeld(partition, held);
+          } catch (error) {
+            if (holds.get(partition) === held) holds.delete(partition);
+            log.warn(
+              { topic: spec.topic, partition, fromOffset: held.start, toOffset: held.to, reason, err: error },
+              'held batches dropped: the next owner reads them again',
+            );
+          }
+        }),
+      ),
+    );
+  };
+
   const processBatch = async (payload: EachBatchPayload): Promise<void> => {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
@@ -340,8 +618,11 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     const started = process.hrtime.bigint();
     const alive = keepAlive(() => payload.heartbeat(), heartbeatInterval);
     const wait = AbortSignal.any([stopSignal.signal, alive.lost]);
-    /** Dead letters acknowledged during this batch, kept across retries and splits so they go out once. */
-    const sent = new Set<string>();
+    /**
+     * Dead letters acknowledged during this batch, kept across retries and splits so they go out once; when
+     * coalescing, during everything held since the partition's last commit (a fallback reads it again).
+     */
+    const sent = bounds === undefined ? new Set<string>() : sentOf(partition);
     const progress = { offset: batch.firstOffset() ?? batch.messages[0]!.offset };
     let failingSince: number | undefined;
     let stalled = false;
@@ -349,32 +630,14 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       for (let attempt = 1; ; attempt += 1) {
         if (!payload.isRunning() || payload.isStale() || stopping || alive.lost.aborted) return;
         try {
-          const applied = await attemptBatch(payload, sent, progress);
+          const applied =
+            bounds === undefined
+              ? await attemptBatch(payload, sent, progress)
+              : await exclusive(partition, () => attemptHeld(payload, sent, progress, bounds));
           if (stalled) log.warn({ topic: spec.topic, partition, offset: progress.offset }, 'partition moves again');
           if (applied === undefined) return;
-          hints.note(partition, applied.to);
-          log.debug(
-            {
-              topic: spec.topic,
-              partition,
-              to: applied.to,
-              results: applied.results,
-              deadLetters: applied.letters.length,
-            },
-            'batch committed',
-          );
-          metrics.recordsIn.inc({ topic: spec.topic }, applied.decoded);
-          metrics.recordsOut.inc({ topic: spec.topic }, applied.results);
-          for (const letter of applied.letters) {
-            const errorClass = isPoison(letter.error) ? letter.error.errorClass : 'Error';
-            metrics.deadLettered.inc({ topic: spec.topic, error_class: errorClass });
-            log.warn(
-              { topic: spec.topic, partition, offset: letter.record.offset, errorClass, reason: String(letter.error) },
-              'dead-lettered',
-            );
-          }
-          metrics.batchSeconds.observe({ topic: spec.topic }, Number(process.hrtime.bigint() - started) / 1e9);
-          metrics.lag.set(labels, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(applied.to))));
+          reportLetters(partition, applied.letters);
+          reportCommit(partition, applied, started, batch.highWatermark, 'batch committed');
           await payload.heartbeat().catch(() => undefined);
           return;
         } catch (error) {
@@ -418,6 +681,23 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     }
   };
 
+  let quietTimer: NodeJS.Timeout | undefined;
+  if (bounds !== undefined) {
+    const commitBounds = bounds;
+    // Before rejoining, commit what is held while the partitions are likely still ours.
+    consumer.on(consumer.events.REBALANCING, () => void commitAllHeld('rebalance'));
+    let ticking = false;
+    quietTimer = setInterval(
+      () => {
+        if (ticking || stopping) return;
+        ticking = true;
+        void commitQuietOnes(commitBounds).finally(() => (ticking = false));
+      },
+      Math.min(250, Math.max(10, Math.floor(commitBounds.intervalMs / 4))),
+    );
+    quietTimer.unref();
+  }
+
   await admin.connect();
   await consumer.connect();
   await consumer.subscribe({ topic: spec.topic, fromBeginning: spec.fromBeginning ?? true });
@@ -433,8 +713,10 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     async stop() {
       stopping = true;
       stopSignal.abort();
+      clearInterval(quietTimer);
       const deadline = spec.shutdownDeadlineMs ?? 10_000;
       const disconnect = async () => {
+        if (bounds !== undefined) await commitAllHeld('stop');
         await hints.flush();
         await Promise.all([consumer.disconnect(), admin.disconnect()]);
       };
