@@ -1,3 +1,4 @@
+import { commitDue, holdBatch, startHold, type CommitBounds, type HeldResults } from '@tally/kafka';
 import { usageKey, type TrafficSample, type UsageHourly } from '@tally/records';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,11 @@ import { HOUR, instanceRecord } from './sample-fixtures.ts';
  * the same as metering the whole stream in one commit, each commit writes and publishes an instance-hour at
  * most once, and the values published per instance-hour carry rising versions ending at the stored one.
  * States go through `toUsageHourly` / `fromUsageHourly` between commits, as they do through PostgreSQL.
+ *
+ * The second property groups fetches as the consumer runtime does when it coalesces (ConsumerSpec.commitIntervalMs:
+ * `startHold`, `holdBatch`, `commitDue`, and its timer for a partition that goes quiet), for any bounds and fetch
+ * arrival times. `traffic-consumer.int.test.ts` runs metering through the runtime itself in that mode (Kafka,
+ * PostgreSQL, two members) and checks usage against the distinct samples.
  */
 
 const sample: fc.Arbitrary<TrafficSample> = fc
@@ -91,6 +97,48 @@ describe('commit interval and batch split (property)', () => {
           }
           expect(last).toEqual(stored);
           for (const [key, value] of stored) expect(key).toBe(usageKey(value.instanceId, value.hourStart));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('grouped as the runtime coalesces fetches (interval, record bound, quiet timer), give the same usage', () => {
+    fc.assert(
+      fc.property(
+        fc.array(sample, { maxLength: 200 }),
+        fc.array(fc.nat(400), { maxLength: 12 }),
+        fc.array(fc.nat(3_000), { maxLength: 14 }),
+        fc.record({ intervalMs: fc.integer({ min: 1, max: 2_000 }), maxRecords: fc.integer({ min: 1, max: 250 }) }),
+        (stream, fetchCuts, gapsMs, bounds: CommitBounds) => {
+          const fetches = split(stream, fetchCuts).filter((fetch) => fetch.length > 0);
+          const commits: TrafficSample[][] = [];
+          let hold: HeldResults<TrafficSample> | undefined;
+          const commitIfDue = (now: number) => {
+            if (hold === undefined || !commitDue(hold, now, bounds)) return;
+            commits.push(hold.results);
+            hold = undefined;
+          };
+          let now = 0;
+          let offset = 0;
+          fetches.forEach((fetch, i) => {
+            now += gapsMs[i % Math.max(1, gapsMs.length)] ?? 0;
+            // The timer commits a hold that became due while its partition was quiet.
+            commitIfDue(now);
+            hold ??= startHold<TrafficSample>(String(offset), String(offset), now);
+            offset += fetch.length;
+            holdBatch(hold, {
+              results: fetch,
+              records: fetch.length,
+              decoded: fetch.length,
+              to: String(offset),
+              highWatermark: String(offset),
+            });
+            commitIfDue(now);
+          });
+          if (hold !== undefined) commits.push(hold.results);
+          expect(commits.flat()).toEqual(stream);
+          expect(run(commits).stored).toEqual(run([stream]).stored);
         },
       ),
       { numRuns: 300 },

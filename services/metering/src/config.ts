@@ -40,6 +40,15 @@ export const meteringEnv = connectionEnv.extend({
    * peak RSS +90 MiB and a slower outbox drain).
    */
   METERING_PARTITIONS_CONCURRENTLY: z.coerce.number().int().positive().default(2),
+  /**
+   * Coalescing across fetches (issue 15): a partition's samples are held from fetch to fetch and metered in one
+   * commit once the first held one waited this long (ms; 0 commits every fetch). An instance-hour's samples that
+   * arrive in different fetches are then loaded, written and published once. It adds up to this much to the time
+   * from a sample to its usage.hourly value.
+   */
+  METERING_COMMIT_INTERVAL_MS: z.coerce.number().int().nonnegative().default(1_000),
+  /** ...or once this many samples of one partition are held: the memory bound (decoded samples per partition). */
+  METERING_COMMIT_MAX_RECORDS: z.coerce.number().int().positive().default(50_000),
   /** At start, how long samples wait for the inventory consumer to read the inventory to its end. */
   METERING_INVENTORY_WAIT_MS: z.coerce.number().int().nonnegative().default(60_000),
   /** Outbox rows (usage.hourly values) sent per publisher transaction: fewer, larger round trips. */

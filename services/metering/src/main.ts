@@ -123,6 +123,8 @@ const trafficConsumer = await runConsumer(
     meter,
     maxBytesPerPartition: config.METERING_MAX_BYTES_PER_PARTITION,
     partitionsConcurrently: config.METERING_PARTITIONS_CONCURRENTLY,
+    commitIntervalMs: config.METERING_COMMIT_INTERVAL_MS,
+    commitMaxRecords: config.METERING_COMMIT_MAX_RECORDS,
     sessionTimeoutMs: config.METERING_SESSION_TIMEOUT_MS,
     log,
   }),

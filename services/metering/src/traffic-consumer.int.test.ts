@@ -31,7 +31,9 @@ import type { MeterPartitionOptions } from './meter-partition.ts';
 /**
  * Scale-out: the same instances arrive on every partition of traffic.samples (a VM migrating between hypervisors,
  * partitions added) and two members of one metering group meter them concurrently. Every instance-hour is then
- * read and written by several transactions at once; usage must still equal the distinct samples exactly.
+ * read and written by several transactions at once; usage must still equal the distinct samples exactly. Run once
+ * committing every fetch, and once coalescing fetches through the runtime (commit interval and record bound), with
+ * the second member's join and both members' stops dropping or committing what they hold.
  */
 
 const endpoints = loadConfig(connectionEnv);
@@ -39,7 +41,7 @@ const log = createLogger('metering-scale-out-test', 'warn');
 const kafka = createKafka('metering-scale-out-test', endpoints.KAFKA_BROKERS, log);
 const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
 const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
-const run = `so${randomBytes(4).toString('hex')}`;
+let run = `so${randomBytes(4).toString('hex')}`;
 
 const PARTITIONS = 4;
 const INSTANCES = 8;
@@ -48,7 +50,7 @@ const HOURS = 2;
 const DUPLICATE_FRACTION = 0.3;
 const FIRST_HOUR = Date.UTC(2025, 0, 1, 10);
 /** Known to the inventory only after the first half of the samples: its samples wait on every partition. */
-const LATE_KNOWN = `${run}-i-late`;
+let LATE_KNOWN = `${run}-i-late`;
 
 let db: TestDatabase;
 let samplesTopic: TopicSpec;
@@ -58,8 +60,14 @@ const memberMetrics: ReturnType<typeof createMetrics>[] = [];
 const background = new AbortController();
 const flushers: Promise<void>[] = [];
 
-beforeAll(async () => {
+/** A fresh database, topic, group and instance ids for one case. */
+async function setUp(): Promise<void> {
+  run = `so${randomBytes(4).toString('hex')}`;
+  LATE_KNOWN = `${run}-i-late`;
+  groupId = `metering-${run}`;
+  meter = { ...meter, usageTopic: `test.${run}.usage`, lateTopic: `test.${run}.late` };
   db = await createTestDatabase(endpoints.DATABASE_URL);
+  databases.push(db);
   samplesTopic = { ...topics.trafficSamples, name: `test.${run}.samples`, partitions: PARTITIONS };
   const admin = kafka.admin();
   await admin.connect();
@@ -69,6 +77,10 @@ beforeAll(async () => {
   ]);
   await admin.disconnect();
   await registerSchemas(registry, schemasDir, [samplesTopic]);
+}
+
+const databases: TestDatabase[] = [];
+beforeAll(async () => {
   producer = createIdempotentProducer(kafka);
   await producer.connect();
 });
@@ -78,7 +90,7 @@ afterAll(async () => {
   await Promise.all(members.splice(0).map((member) => member.stop()));
   await Promise.all(flushers);
   await producer.disconnect();
-  await db.drop();
+  for (const database of databases) await database.drop();
 });
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
@@ -189,16 +201,22 @@ function instanceRecord(instanceId: string): Instance {
   };
 }
 
-const meter: Omit<MeterPartitionOptions, 'deadLetter'> = {
+let meter: Omit<MeterPartitionOptions, 'deadLetter'> = {
   // The samples lie in the past: keep their hours open.
   validation: { maxFutureSkewMs: 60_000, retentionMs: 100_000 * 86_400_000 },
   limits: { maxPending: 100_000, maxWaitMs: 86_400_000 },
   usageTopic: `test.${run}.usage`,
   lateTopic: `test.${run}.late`,
 };
-const groupId = `metering-${run}`;
+let groupId = `metering-${run}`;
 
-async function startMember(name: string): Promise<void> {
+/** How a member commits: every fetch, or coalescing fetches (ConsumerSpec.commitIntervalMs). */
+interface CommitMode {
+  readonly commitIntervalMs?: number;
+  readonly commitMaxRecords?: number;
+}
+
+async function startMember(name: string, mode: CommitMode): Promise<void> {
   const memberKafka = createKafka(name, endpoints.KAFKA_BROKERS, log);
   const spec = trafficConsumerSpec({
     service: 'metering',
@@ -211,6 +229,7 @@ async function startMember(name: string): Promise<void> {
     meter,
     maxBytesPerPartition: 4_096,
     sessionTimeoutMs: 6_000,
+    ...mode,
     log,
   });
   const metrics = createMetrics('metering');
@@ -292,50 +311,62 @@ async function lastQueued(): Promise<Map<string, UsageHourly>> {
   return new Map(result.rows.map((row) => [row.key, row.payload]));
 }
 
+const modes: [string, CommitMode][] = [
+  ['a commit per fetch', {}],
+  // ~30 samples per 4 KiB fetch: a hold spans up to ~6 fetches, or 150 ms.
+  ['coalescing fetches', { commitIntervalMs: 150, commitMaxRecords: 200 }],
+];
+
 describe('traffic consumer: two members, every instance on every partition', () => {
-  it('meters each instance-hour exactly (30 % duplicates, samples waiting for the inventory)', async () => {
-    const rand = random(20_250_101);
-    const { sent, truth } = makeSamples(rand);
-    await upsertInstances(
-      db.pool,
-      Array.from({ length: INSTANCES }, (_, i) => instanceRecord(`${run}-i-${i}`)),
-    );
-    await startMember(`${run}-a`);
-    await startMember(`${run}-b`);
-    // Both members hold partitions before anything is sent, so batches of the same hours overlap in time.
-    const admin = kafka.admin();
-    await admin.connect();
-    const joined = await eventually(async () => {
-      const { groups } = await admin.describeGroups([groupId]);
-      return groups[0]?.state === 'Stable' && groups[0].members.length === 2;
-    }, 60_000);
-    await admin.disconnect();
-    expect(joined).toBe(true);
+  it.each(modes)(
+    'meters each instance-hour exactly (30 %% duplicates, samples waiting; %s)',
+    async (_, mode) => {
+      await setUp();
+      memberMetrics.length = 0;
+      const rand = random(20_250_101);
+      const { sent, truth } = makeSamples(rand);
+      await upsertInstances(
+        db.pool,
+        Array.from({ length: INSTANCES }, (_, i) => instanceRecord(`${run}-i-${i}`)),
+      );
+      await startMember(`${run}-a`, mode);
+      await startMember(`${run}-b`, mode);
+      // Both members hold partitions before anything is sent, so batches of the same hours overlap in time.
+      const admin = kafka.admin();
+      await admin.connect();
+      const joined = await eventually(async () => {
+        const { groups } = await admin.describeGroups([groupId]);
+        return groups[0]?.state === 'Stable' && groups[0].members.length === 2;
+      }, 60_000);
+      await admin.disconnect();
+      expect(joined).toBe(true);
 
-    const started = Date.now();
-    const half = Math.floor(sent.length / 2);
-    await produce(sent.slice(0, half), rand);
-    expect(await eventually(consumedAll, 60_000)).toBe(true);
-    // The late-known instance's samples wait on every partition; its inventory now releases them concurrently.
-    expect(await pendingCount()).toBeGreaterThan(0);
-    await upsertInstances(db.pool, [instanceRecord(LATE_KNOWN)]);
-    await produce(sent.slice(half), rand);
-    const done = await eventually(async () => (await consumedAll()) && (await pendingCount()) === 0, 60_000);
-    expect(done).toBe(true);
-    await Promise.all(members.splice(0).map((member) => member.stop()));
-    let retries = 0;
-    for (const metrics of memberMetrics)
-      for (const value of (await metrics.retries.get()).values) retries += value.value;
-    console.info(
-      `${sent.length} samples (${sent.length - [...truth.values()].reduce((n, t) => n + t.version, 0)} duplicates) ` +
-        `of ${truth.size} instance-hours on ${PARTITIONS} partitions, 2 members: ${Date.now() - started} ms, ${retries} batch retries`,
-    );
+      const started = Date.now();
+      const half = Math.floor(sent.length / 2);
+      await produce(sent.slice(0, half), rand);
+      expect(await eventually(consumedAll, 60_000)).toBe(true);
+      // The late-known instance's samples wait on every partition; its inventory now releases them concurrently.
+      expect(await pendingCount()).toBeGreaterThan(0);
+      await upsertInstances(db.pool, [instanceRecord(LATE_KNOWN)]);
+      await produce(sent.slice(half), rand);
+      const done = await eventually(async () => (await consumedAll()) && (await pendingCount()) === 0, 60_000);
+      expect(done).toBe(true);
+      await Promise.all(members.splice(0).map((member) => member.stop()));
+      let retries = 0;
+      for (const metrics of memberMetrics)
+        for (const value of (await metrics.retries.get()).values) retries += value.value;
+      console.info(
+        `${sent.length} samples (${sent.length - [...truth.values()].reduce((n, t) => n + t.version, 0)} duplicates) ` +
+          `of ${truth.size} instance-hours on ${PARTITIONS} partitions, 2 members: ${Date.now() - started} ms, ${retries} batch retries`,
+      );
 
-    expect(await usageRows()).toEqual(truth);
-    const queued = await lastQueued();
-    const stored = await usageRows();
-    expect(new Map([...queued].map(([key, value]) => [key, value.version]))).toEqual(
-      new Map([...stored].map(([key, value]) => [key, value.version])),
-    );
-  }, 120_000);
+      expect(await usageRows()).toEqual(truth);
+      const queued = await lastQueued();
+      const stored = await usageRows();
+      expect(new Map([...queued].map(([key, value]) => [key, value.version]))).toEqual(
+        new Map([...stored].map(([key, value]) => [key, value.version])),
+      );
+    },
+    120_000,
+  );
 });

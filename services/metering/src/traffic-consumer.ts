@@ -35,6 +35,9 @@ export interface TrafficConsumerOptions {
   readonly maxBytesPerPartition: number;
   /** Partitions metered at once, each in its own transaction (default 1). */
   readonly partitionsConcurrently?: number;
+  /** Coalescing across fetches: see ConsumerSpec.commitIntervalMs (0 or absent: one commit per fetch). */
+  readonly commitIntervalMs?: number;
+  readonly commitMaxRecords?: number;
   readonly sessionTimeoutMs: number;
   readonly log: Logger;
 }
@@ -56,6 +59,9 @@ export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSp
     pool,
     maxBytesPerPartition: options.maxBytesPerPartition,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    // meterPartition meters concatenated fetches as it meters them one by one (commit-interval.property.test.ts).
+    ...(options.commitIntervalMs === undefined ? {} : { commitIntervalMs: options.commitIntervalMs }),
+    ...(options.commitMaxRecords === undefined ? {} : { commitMaxRecords: options.commitMaxRecords }),
     pipeline: ({ deadLetters }) =>
       comp(
         map((record: ConsumedRecord<TrafficSample>): Classified => ({
