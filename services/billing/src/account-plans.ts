@@ -1,5 +1,4 @@
 import type { Queryable } from '@tally/db';
-import type { UsageHourly } from '@tally/records';
 import type { AccountCalendar, MonthSettings } from './account-calendar.ts';
 import {
   accountCalendar,
@@ -14,7 +13,9 @@ import { loadBilledEntriesOfAccounts, loadFinalizedOfAccounts } from './invoice-
 import { MissingPriceError } from './missing-price-error.ts';
 import { UsageGroupAccumulator } from './month-usage.ts';
 import type { PriceSource } from './price-book.ts';
+import { MEASURED_USAGE_COLUMNS, measuredUsageOf, type MeasuredUsageRow } from './measured-usage-row.ts';
 import { loadAccounts } from './reference-tables.ts';
+import type { MeasuredUsage } from './usage-measures.ts';
 import { forEachUsageOfAccount } from './usage-table.ts';
 
 export interface AccountPlansOptions {
@@ -114,7 +115,7 @@ export async function planAccounts(
 
   const accumulators = new Map<MonthToRead, UsageGroupAccumulator>();
   const errors = new Map<MonthToRead, MissingPriceError>();
-  const add = (item: MonthToRead, record: UsageHourly): void => {
+  const add = (item: MonthToRead, record: MeasuredUsage): void => {
     if (errors.has(item)) return;
     let acc = accumulators.get(item);
     if (acc === undefined) {
@@ -196,18 +197,18 @@ async function loadUsageHourCounts(
 
 /**
  * Every usage row of the given account-months (`account_id = a AND start <= hour_start < end` for each), handed to
- * `each` with the month it belongs to; the `counted` slots are left out, as forEachUsageOfAccount does.
+ * `each` with the month it belongs to: the fields that price it (MEASURED_USAGE_COLUMNS).
  */
 async function forEachUsageOfMonths(
   db: Queryable,
   months: readonly MonthToRead[],
-  each: (item: MonthToRead, record: UsageHourly) => void,
+  each: (item: MonthToRead, record: MeasuredUsage) => void,
 ): Promise<void> {
-  const result = await db.query<{ n: number; record: UsageHourly }>(
-    `SELECT k.n::int AS n, u.record - 'counted' AS record
+  const result = await db.query<MeasuredUsageRow & { n: number }>(
+    `SELECT k.n::int AS n, ${MEASURED_USAGE_COLUMNS}
      FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS k(account_id, start_ms, end_ms, n)
      JOIN billing_usage u ON u.account_id = k.account_id AND u.hour_start >= k.start_ms AND u.hour_start < k.end_ms`,
     [months.map((m) => m.accountId), months.map((m) => m.month.start), months.map((m) => m.month.end)],
   );
-  for (const row of result.rows) each(months[row.n - 1]!, row.record);
+  for (const row of result.rows) each(months[row.n - 1]!, measuredUsageOf(row));
 }

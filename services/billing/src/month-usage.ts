@@ -4,7 +4,7 @@ import type { MonthPeriod } from './billing-month.ts';
 import { latestUsage } from './latest-usage.ts';
 import type { PriceSource } from './price-book.ts';
 import { priceEntryKey } from './price-entry-key.ts';
-import { isFreeUnlessPriced, quantityOf, usageMeasures } from './usage-measures.ts';
+import { isFreeUnlessPriced, quantityOf, usageMeasures, type MeasuredUsage } from './usage-measures.ts';
 
 /** A month's usage of one SKU billed under one price entry: the unit tiers apply to. */
 export interface UsageGroup {
@@ -61,7 +61,7 @@ export class UsageGroupAccumulator {
     this.prices = prices;
   }
 
-  add(record: UsageHourly): void {
+  add(record: MeasuredUsage): void {
     const { period, prices, currency } = this;
     if (record.accountId !== this.accountId || record.hourStart < period.start || record.hourStart >= period.end) {
       return;
