@@ -180,11 +180,17 @@ async function loadUsageHourCounts(
 ): Promise<Map<string, Map<number, number>>> {
   const byAccount = new Map<string, Map<number, number>>();
   if (accounts.length === 0) return byAccount;
+  // Each account's rows through its index, whatever the statistics say (LATERAL with OFFSET 0, so PostgreSQL cannot
+  // flatten it into a join): without statistics, as after a rebuild from empty tables or on a busy day before
+  // autovacuum's analyze, it hash-joined a sequential scan of all of billing_usage for every chunk of accounts
+  // (finalizing 10,000 accounts without statistics: 13.6 s before, 6.4 s with this and JIT off).
   const result = await db.query<{ account_id: string; hour_start: string; n: string }>(
-    `SELECT u.account_id, u.hour_start, count(*) AS n
+    `SELECT k.account_id, u.hour_start, count(*) AS n
      FROM unnest($1::text[], $2::bigint[]) AS k(account_id, from_ms)
-     JOIN billing_usage u ON u.account_id = k.account_id AND u.hour_start >= k.from_ms
-     GROUP BY u.account_id, u.hour_start`,
+     CROSS JOIN LATERAL (
+       SELECT hour_start FROM billing_usage WHERE account_id = k.account_id AND hour_start >= k.from_ms OFFSET 0
+     ) AS u
+     GROUP BY k.account_id, u.hour_start`,
     [accounts.map((a) => a.accountId), accounts.map((a) => a.from ?? Number.MIN_SAFE_INTEGER)],
   );
   for (const row of result.rows) {
@@ -197,7 +203,8 @@ async function loadUsageHourCounts(
 
 /**
  * Every usage row of the given account-months (`account_id = a AND start <= hour_start < end` for each), handed to
- * `each` with the month it belongs to: the fields that price it (MEASURED_USAGE_COLUMNS).
+ * `each` with the month it belongs to: the fields that price it (MEASURED_USAGE_COLUMNS). Read through the index
+ * whatever the statistics say, as in loadUsageHourCounts.
  */
 async function forEachUsageOfMonths(
   db: Queryable,
@@ -207,7 +214,10 @@ async function forEachUsageOfMonths(
   const result = await db.query<MeasuredUsageRow & { n: number }>(
     `SELECT k.n::int AS n, ${MEASURED_USAGE_COLUMNS}
      FROM unnest($1::text[], $2::bigint[], $3::bigint[]) WITH ORDINALITY AS k(account_id, start_ms, end_ms, n)
-     JOIN billing_usage u ON u.account_id = k.account_id AND u.hour_start >= k.start_ms AND u.hour_start < k.end_ms`,
+     CROSS JOIN LATERAL (
+       SELECT * FROM billing_usage
+       WHERE account_id = k.account_id AND hour_start >= k.start_ms AND hour_start < k.end_ms OFFSET 0
+     ) AS u`,
     [months.map((m) => m.accountId), months.map((m) => m.month.start), months.map((m) => m.month.end)],
   );
   for (const row of result.rows) each(months[row.n - 1]!, measuredUsageOf(row));
