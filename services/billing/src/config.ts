@@ -62,6 +62,15 @@ export const billingEnv = connectionEnv.extend({
   /** Shifts the clock (replaying a period as if it were now); 0 in production. */
   BILLING_CLOCK_OFFSET_MS: z.coerce.number().int().default(0),
   BILLING_MAX_BYTES_PER_PARTITION: z.coerce.number().int().positive().default(1_048_576),
+  /**
+   * Coalescing across fetches for usage.hourly (issue 15, the runtime's ConsumerSpec.commitIntervalMs): a partition's
+   * usage is held from fetch to fetch and applied in one transaction once the first held fetch waited this long (ms;
+   * 0 commits every fetch). An account-hour touched by several fetches of a partition is then computed, stored and
+   * published once, with one set of statements. Adds up to this much to the time from usage to its billing.hourly.
+   */
+  BILLING_USAGE_COMMIT_INTERVAL_MS: z.coerce.number().int().nonnegative().default(1_000),
+  /** ...or once this many usage records of one partition are held: the memory bound (decoded records per partition). */
+  BILLING_USAGE_COMMIT_MAX_RECORDS: z.coerce.number().int().positive().default(20_000),
   BILLING_SESSION_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   BILLING_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9465),
 });

@@ -132,6 +132,8 @@ const consumers = [
       codec: valueCodec(registry, usageTopic),
       billingHourlyTopic: hourlyTopic.spec.name,
       clock,
+      commitIntervalMs: config.BILLING_USAGE_COMMIT_INTERVAL_MS,
+      commitMaxRecords: config.BILLING_USAGE_COMMIT_MAX_RECORDS,
     }),
     consumerDeps,
   ),

@@ -12,6 +12,13 @@ export interface UsageConsumerOptions extends BillingConsumerOptions<UsageHourly
   /** billing.hourly topic name (outbox rows). */
   readonly billingHourlyTopic: string;
   readonly clock: () => number;
+  /**
+   * Coalescing across fetches: see ConsumerSpec.commitIntervalMs (0 or absent: one commit per fetch). `apply` is
+   * correct on the concatenated results of consecutive fetches: it keeps the latest value per instance-hour
+   * (latestUsage) whatever the order, so the store ends as if the fetches were committed one by one.
+   */
+  readonly commitIntervalMs?: number;
+  readonly commitMaxRecords?: number;
 }
 
 /**
@@ -23,6 +30,10 @@ export interface UsageConsumerOptions extends BillingConsumerOptions<UsageHourly
 export function usageConsumerSpec(options: UsageConsumerOptions): ConsumerSpec<UsageHourly, UsageHourly> {
   return transactionalConsumerSpec({
     ...consumerBasics(options),
+    ...(options.commitIntervalMs === undefined || options.commitIntervalMs === 0
+      ? {}
+      : { commitIntervalMs: options.commitIntervalMs }),
+    ...(options.commitMaxRecords === undefined ? {} : { commitMaxRecords: options.commitMaxRecords }),
     apply: async (client, results) => {
       const changed = await upsertUsage(client, latestUsage(results));
       const keys: AccountHourKey[] = [];
