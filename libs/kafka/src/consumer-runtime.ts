@@ -147,7 +147,57 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
   let stopping = false;
   const stopSignal = new AbortController();
 
-  const storedOffsets = async (): Promise<Map<number, string>> => (stored ??= await spec.loadOffsets(spec.topic));
+  /**
+   * The load of `stored` under way, shared by every caller, and what this member committed while it ran. Two loads
+   * must never race: with `stored ??= await load()` the assignment's load and the first batch's both ran, and the one
+   * that finished last won even when it had read before the batch's commit. Later batches then started from an
+   * offset the database had left behind: they sent their dead letters again before their commit hit the fence
+   * (dead-letter.int.test.ts, under load).
+   */
+  let loading: OffsetsLoad | undefined;
+
+  const storedOffsets = (): Promise<Map<number, string>> => {
+    if (stored !== undefined) return Promise.resolve(stored);
+    if (loading === undefined) {
+      const committed = new Map<number, string>();
+      const current: OffsetsLoad = {
+        committed,
+        offsets: spec.loadOffsets(spec.topic).then(
+          (loaded) => {
+            // A commit that ended while the load ran may not be in what it read; the commit is the newer truth.
+            for (const [partition, to] of committed) loaded.set(partition, to);
+            if (loading === current) {
+              stored = loaded;
+              loading = undefined;
+            }
+            return loaded;
+          },
+          (error: unknown) => {
+            if (loading === current) loading = undefined;
+            throw error;
+          },
+        ),
+      };
+      loading = current;
+      return current.offsets;
+    }
+    return loading.offsets;
+  };
+
+  /** Forgets the stored offsets (a rebalance, a conflict, a failure): the next batch loads them again. */
+  const forgetStored = () => {
+    stored = undefined;
+    loading = undefined;
+  };
+
+  /**
+   * After a commit of this member: the offsets in use (and a load under way) say so, even when a rebalance replaced
+   * the map the committing batch started from.
+   */
+  const noteCommitted = (partition: number, to: string) => {
+    stored?.set(partition, to);
+    loading?.committed.set(partition, to);
+  };
 
   /** Refreshes the log start offsets; without them the runtime still works, by seeking and watching what arrives. */
   const refreshLogStarts = async (): Promise<Map<number, string>> => {
@@ -160,7 +210,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
   };
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
-    stored = undefined;
+    forgetStored();
     // What was held is read again from the stored offsets (the seeks below); a commit in flight is fenced.
     holds.clear();
     batchByBatchUntil.clear();
@@ -296,6 +346,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
 
     const advance = (to: string, lastOffset: string) => {
       offsets.set(partition, to);
+      noteCommitted(partition, to);
       applied.to = to;
       progress.offset = to;
       payload.resolveOffset(lastOffset);
@@ -446,7 +497,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       if (decided.kind === 'conflict') {
         // kafkajs has read past what was held: read again from what the database says now (if the partition is
         // still ours; otherwise its new owner does).
-        stored = undefined;
+        forgetStored();
         const offset = startOffset((await storedOffsets()).get(partition), logStarts.get(partition));
         soughtTo.set(partition, offset);
         metrics.seeks.inc({ topic: spec.topic, partition: String(partition) });
@@ -472,7 +523,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       return;
     }
     if (holds.get(partition) === held) holds.delete(partition);
-    stored?.set(partition, held.to);
+    noteCommitted(partition, held.to);
     sentSinceCommit.delete(partition);
     const applied = { to: held.to, decoded: held.decoded, results: held.results.length };
     reportCommit(partition, applied, started, held.highWatermark, 'held batches committed');
@@ -555,7 +606,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       const decided = classifyError(error);
       if (decided.kind === 'conflict') {
         log.warn({ topic: spec.topic, partition, reason: decided.reason }, 'offset fence: held batches abandoned');
-        stored = undefined;
+        forgetStored();
         return;
       }
       metrics.retries.inc({ topic: spec.topic });
@@ -645,7 +696,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
           if (decided.kind === 'conflict') {
             // Another member owns this partition now (or did meanwhile): forget what we knew and re-read.
             log.warn({ topic: spec.topic, partition, reason: decided.reason }, 'offset fence: batch abandoned');
-            stored = undefined;
+            forgetStored();
             return;
           }
           // Transient (deterministic failures were isolated inside the attempt): same records again, later.
@@ -671,7 +722,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
           } else {
             log.warn({ ...context, err: error, delayMs: delay }, 'batch failed; retrying the same records');
           }
-          stored = undefined;
+          forgetStored();
           await sleep(delay, undefined, { signal: wait }).catch(() => undefined);
         }
       }
@@ -723,6 +774,12 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       await Promise.race([disconnect(), sleep(deadline)]);
     },
   };
+}
+
+/** A load of the stored offsets, and the offsets this member committed while it ran. */
+interface OffsetsLoad {
+  offsets: Promise<Map<number, string>>;
+  committed: Map<number, string>;
 }
 
 /** kafkajs keeps the offset a batch was fetched from on the batch (not in its typings). */
