@@ -1,5 +1,6 @@
 import type { Queryable } from '@tally/db';
 import type { UsageHourly } from '@tally/records';
+import { MEASURED_USAGE_COLUMNS, measuredUsageOf, type MeasuredUsageRow } from './measured-usage-row.ts';
 import type { MeasuredUsage } from './usage-measures.ts';
 
 /** An instance-hour whose stored value changed, with the accounts it belonged to before and after. */
@@ -70,33 +71,13 @@ export async function loadUsageOfAccountHours(
   accountHours: readonly { accountId: string; hourStart: number }[],
 ): Promise<MeasuredUsage[]> {
   if (accountHours.length === 0) return [];
-  const result = await db.query<{
-    instance_id: string;
-    account_id: string;
-    hour_start: string;
-    version: string;
-    instance_type: string;
-    running_seconds: string;
-    tx_bytes: string;
-    rx_bytes: string;
-  }>(
-    `SELECT u.instance_id, u.account_id, u.hour_start, u.version, u.record->>'instanceType' AS instance_type,
-       u.record->>'runningSeconds' AS running_seconds, u.record->>'txBytes' AS tx_bytes,
-       u.record->>'rxBytes' AS rx_bytes
+  const result = await db.query<MeasuredUsageRow>(
+    `SELECT ${MEASURED_USAGE_COLUMNS}
      FROM billing_usage u
      JOIN unnest($1::text[], $2::bigint[]) AS k(account_id, hour_start) USING (account_id, hour_start)`,
     [accountHours.map((k) => k.accountId), accountHours.map((k) => k.hourStart)],
   );
-  return result.rows.map((row) => ({
-    instanceId: row.instance_id,
-    accountId: row.account_id,
-    hourStart: Number(row.hour_start),
-    version: Number(row.version),
-    instanceType: row.instance_type,
-    runningSeconds: Number(row.running_seconds),
-    txBytes: Number(row.tx_bytes),
-    rxBytes: Number(row.rx_bytes),
-  }));
+  return result.rows.map(measuredUsageOf);
 }
 
 /** The usage of each account from an instant on (per account; -Infinity or undefined: all of it). */
