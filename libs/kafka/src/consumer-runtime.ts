@@ -670,10 +670,12 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     const alive = keepAlive(() => payload.heartbeat(), heartbeatInterval);
     const wait = AbortSignal.any([stopSignal.signal, alive.lost]);
     /**
-     * Dead letters acknowledged during this batch, kept across retries and splits so they go out once; when
-     * coalescing, during everything held since the partition's last commit (a fallback reads it again).
+     * Dead letters acknowledged during this batch, kept across retries and splits so they go out once. When
+     * coalescing, the partition's set (everything held since its last commit, which a fallback reads again) is looked
+     * up inside the partition's turn instead: a timer's commit that ran before the turn replaces it, and a set taken
+     * when the batch arrived would be orphaned, and its letters sent again by a fallback.
      */
-    const sent = bounds === undefined ? new Set<string>() : sentOf(partition);
+    const sent = new Set<string>();
     const progress = { offset: batch.firstOffset() ?? batch.messages[0]!.offset };
     let failingSince: number | undefined;
     let stalled = false;
@@ -684,7 +686,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
           const applied =
             bounds === undefined
               ? await attemptBatch(payload, sent, progress)
-              : await exclusive(partition, () => attemptHeld(payload, sent, progress, bounds));
+              : await exclusive(partition, () => attemptHeld(payload, sentOf(partition), progress, bounds));
           if (stalled) log.warn({ topic: spec.topic, partition, offset: progress.offset }, 'partition moves again');
           if (applied === undefined) return;
           reportLetters(partition, applied.letters);
