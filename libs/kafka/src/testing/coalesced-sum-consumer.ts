@@ -20,6 +20,7 @@ import { createMetrics, serveMetrics } from '../metrics.ts';
 import { createIdempotentProducer } from '../producer.ts';
 import { createRegistry } from '../registry.ts';
 import { typedTopic } from '../typed-topic.ts';
+import { serveConsumerProcess } from './consumer-process.ts';
 
 const env = loadConfig(
   connectionEnv.extend({
@@ -91,17 +92,4 @@ const running = await runConsumer<TrafficSample, Sum>(
   { kafka, producer, log, metrics },
 );
 
-const shutdown = async (signal: string) => {
-  log.info({ signal }, 'stopping');
-  await running.stop();
-  await producer.disconnect();
-  await pool.end();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
-process.stdout.write('coalesced-sum-consumer ready\n');
-void running.crashed.then((error) => {
-  log.error({ err: error }, 'consumer crashed');
-  process.exit(1);
-});
+serveConsumerProcess('coalesced-sum-consumer', { running, producer, pool, log });

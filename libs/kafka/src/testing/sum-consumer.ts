@@ -22,6 +22,7 @@ import { createIdempotentProducer } from '../producer.ts';
 import { createRegistry } from '../registry.ts';
 import { runConsumer } from '../consumer-runtime.ts';
 import { typedTopic } from '../typed-topic.ts';
+import { serveConsumerProcess } from './consumer-process.ts';
 import { topics } from '../catalog.ts';
 import type { ConsumedRecord } from '../consumed-record.ts';
 import type { TrafficSample } from '@tally/records';
@@ -121,18 +122,4 @@ const running = await runConsumer<TrafficSample, Sum>(
   { kafka, producer, log, metrics },
 );
 
-const shutdown = async (signal: string) => {
-  log.info({ signal }, 'stopping');
-  await running.stop();
-  await producer.disconnect();
-  await pool.end();
-  process.exit(0);
-};
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
-process.once('SIGINT', () => void shutdown('SIGINT'));
-// Tests wait for this before a SIGTERM: one sent earlier, while modules load, kills the process before these handlers exist.
-process.stdout.write('sum-consumer ready\n');
-void running.crashed.then((error) => {
-  log.error({ err: error }, 'consumer crashed');
-  process.exit(1);
-});
+serveConsumerProcess('sum-consumer', { running, producer, pool, log });
