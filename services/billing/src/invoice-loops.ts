@@ -3,7 +3,7 @@ import type { Pool } from '@tally/db';
 import type { Logger } from '@tally/log';
 import { refreshDirtyDrafts, type DraftRefreshOptions } from './draft-refresher.ts';
 import { finalizeDue, type FinalizeOutcome, type FinalizerOptions } from './finalizer.ts';
-import { refreshStaleHours, type StaleHoursOptions } from './hourly-refresh.ts';
+import { refreshStaleHours, type StaleHoursOptions } from './stale-hours.ts';
 
 export interface InvoiceLoopOptions {
   readonly pool: Pool;

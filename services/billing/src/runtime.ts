@@ -3,7 +3,7 @@ export { billingEnv, graceMs, type BillingConfig } from './config.ts';
 export { finalizeDue, type FinalizerOptions, type FinalizeOutcome } from './finalizer.ts';
 export { refreshAllDirtyDrafts, refreshDirtyDrafts, type DraftRefreshOptions } from './draft-refresher.ts';
 export { planAccount, type AccountPlanOptions } from './account-state.ts';
-export { refreshStaleHours, type StaleHoursOptions } from './hourly-refresh.ts';
+export { refreshStaleHours, type StaleHoursOptions } from './stale-hours.ts';
 export { loadFinalizedOfMonth, type FinalizedInvoice } from './invoice-table.ts';
 export {
   finalizeGate,

@@ -2,7 +2,7 @@ import { connectionEnv, loadConfig } from '@tally/config';
 import { createTestDatabase, type TestDatabase } from '@tally/db';
 import type { UsageHourly } from '@tally/records';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshStaleHours } from './hourly-refresh.ts';
+import { refreshStaleHours } from './stale-hours.ts';
 import { upsertAccounts, upsertPrices } from './reference-tables.ts';
 import { account, at, entry, perUnit, usage } from './test-fixtures.ts';
 import { usageConsumerSpec } from './usage-consumer.ts';

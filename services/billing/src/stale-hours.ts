@@ -1,0 +1,175 @@
+import { inTransaction, type Pool, type Queryable } from '@tally/db';
+import type { Account, BillingHourly } from '@tally/records';
+import { computeAccountHours } from './account-hours.ts';
+import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
+import { storeHourly } from './hourly-store.ts';
+import { monthAt } from './month-lookup.ts';
+import { loadAccounts, loadPriceBook } from './reference-tables.ts';
+
+export interface StaleHoursOptions {
+  /** billing.hourly topic name, for the outbox. */
+  readonly topic: string;
+  /** Epoch ms; see HourlyRefreshOptions. */
+  readonly clock: () => number;
+  /** Accounts per pass (read in a few set-based statements, written in one transaction). */
+  readonly batchSize: number;
+  /** An account is recomputed once it has not been marked for this long (default 2 s)... */
+  readonly quietMs?: number;
+  /** ...or once its first mark is this old (default 60 s), even while it keeps being marked. */
+  readonly maxDelayMs?: number;
+}
+
+/**
+ * Recomputes the hours marked stale (markLaterHoursStale) from their stored quantities; stores and publishes those
+ * whose value moved, under the same locks as the consumers. An account is taken once its marks are quiet (or its
+ * first mark old), so a replay recomputes each month about once, not once per batch, and does not hold the account's
+ * lock against the consumer while it is still reading. Up to `batchSize` accounts per pass: their accounts, stored
+ * ranges and the price book are read in a few statements and computed without locks (a long month takes a while on a
+ * busy process); then, in one transaction under the consumers' locks, the accounts none of whose hours changed
+ * meanwhile are written together, and the others keep their mark for the next pass (the consumer that wrote has
+ * marked the account again anyway). Each mark is removed only if it was not set again meanwhile. Returns how many
+ * accounts it brought up to date.
+ *
+ * @example
+ * while ((await refreshStaleHours(pool, { topic, clock, batchSize: 50 })) > 0);
+ */
+export async function refreshStaleHours(pool: Pool, options: StaleHoursOptions): Promise<number> {
+  const marked = await pool.query<{ account_id: string; from_hour: string; to_hour: string; seq: string }>(
+    `SELECT account_id, from_hour, to_hour, seq FROM billing_hourly_stale
+     WHERE marked_at <= now() - make_interval(secs => $2) OR first_marked_at <= now() - make_interval(secs => $3)
+     ORDER BY account_id COLLATE "C" LIMIT $1`,
+    [options.batchSize, (options.quietMs ?? 2_000) / 1000, (options.maxDelayMs ?? 60_000) / 1000],
+  );
+  if (marked.rows.length === 0) return 0;
+  const accounts = await loadAccounts(
+    pool,
+    marked.rows.map((m) => m.account_id),
+  );
+  // An unknown account's hours are parked; they are computed when the account arrives.
+  const unknown = marked.rows.filter((m) => !accounts.has(m.account_id));
+  await forgetMarks(pool, unknown);
+  const ranges = marked.rows.flatMap((mark) => {
+    const account = accounts.get(mark.account_id);
+    if (account === undefined) return [];
+    const from = Number(mark.from_hour);
+    const start = monthAt(from, account.timeZone).start;
+    const end = monthAt(Number(mark.to_hour), account.timeZone).end;
+    return [{ account, from, start, end, seq: mark.seq }];
+  });
+  if (ranges.length === 0) return unknown.length;
+  const stored = await readStaleRanges(pool, ranges);
+  const prices = await loadPriceBook(pool);
+  const now = options.clock();
+  const computed = ranges.map((range) => {
+    const values = stored.get(range.account.accountId) ?? [];
+    const result = computeAccountHours({
+      account: range.account,
+      hours: [],
+      stored: new Map(values.map((value) => [value.hourStart, value])),
+      usage: [],
+      prices,
+      recomputeFrom: range.from,
+      versionOf: (value) => Math.max((value?.version ?? 0) + 1, now),
+    });
+    return { range, versions: versionsOf(values), result };
+  });
+  const ids = ranges.map((r) => r.account.accountId);
+  const written = await inTransaction(pool, async (client) => {
+    await lockPricesShared(client);
+    await lockAccountHours(client, ids);
+    const current = await readStaleVersions(client, ranges);
+    const unchanged = computed.filter((c) => current.get(c.range.account.accountId) === c.versions);
+    const changed = computed.filter((c) => current.get(c.range.account.accountId) !== c.versions);
+    if (changed.length > 0) {
+      // A consumer wrote meanwhile: wait for the account to be quiet again (or another maxDelayMs) and redo.
+      await client.query(`UPDATE billing_hourly_stale SET first_marked_at = now() WHERE account_id = ANY($1::text[])`, [
+        changed.map((c) => c.range.account.accountId),
+      ]);
+    }
+    const values = unchanged.flatMap((c) => c.result.values);
+    const pending = unchanged.flatMap((c) =>
+      c.result.failed.map(({ hourStart, error }) => ({
+        accountId: c.range.account.accountId,
+        hourStart,
+        reason: String(error),
+      })),
+    );
+    const positions = unchanged.flatMap((c) =>
+      [...c.result.positions].map(([hourStart, position]) => ({
+        accountId: c.range.account.accountId,
+        hourStart,
+        position,
+      })),
+    );
+    await storeHourly(client, options.topic, values, pending, positions);
+    await forgetMarks(
+      client,
+      unchanged.map((c) => ({ account_id: c.range.account.accountId, seq: c.range.seq })),
+    );
+    return unchanged.length;
+  });
+  return unknown.length + written;
+}
+
+/** Removes the given stale marks unless they were set again meanwhile (their seq moved). */
+async function forgetMarks(db: Queryable, marks: readonly { account_id: string; seq: string }[]): Promise<void> {
+  if (marks.length === 0) return;
+  await db.query(
+    `DELETE FROM billing_hourly_stale s USING unnest($1::text[], $2::bigint[]) AS k(account_id, seq)
+     WHERE s.account_id = k.account_id AND s.seq = k.seq`,
+    [marks.map((m) => m.account_id), marks.map((m) => m.seq)],
+  );
+}
+
+interface StaleRange {
+  readonly account: Account;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The stored values of each account in [start, end): an index range scan per account (LATERAL ... OFFSET 0). */
+async function readStaleRanges(db: Queryable, ranges: readonly StaleRange[]): Promise<Map<string, BillingHourly[]>> {
+  const result = await db.query<{ value: BillingHourly }>(
+    `SELECT h.value FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(account_id, start_ms, end_ms)
+     CROSS JOIN LATERAL (
+       SELECT h.value FROM billing_hourly h
+       WHERE h.account_id = k.account_id AND h.hour_start >= k.start_ms AND h.hour_start < k.end_ms
+       OFFSET 0) AS h`,
+    [ranges.map((r) => r.account.accountId), ranges.map((r) => r.start), ranges.map((r) => r.end)],
+  );
+  const byAccount = new Map<string, BillingHourly[]>();
+  for (const { value } of result.rows) {
+    const list = byAccount.get(value.accountId) ?? [];
+    list.push(value);
+    byAccount.set(value.accountId, list);
+  }
+  return byAccount;
+}
+
+/** Per account, the versions of its stored values in [start, end), as versionsOf gives them. */
+async function readStaleVersions(db: Queryable, ranges: readonly StaleRange[]): Promise<Map<string, string>> {
+  const result = await db.query<{ account_id: string; hour_start: string; version: string }>(
+    `SELECT k.account_id, h.hour_start, h.version
+     FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(account_id, start_ms, end_ms)
+     CROSS JOIN LATERAL (
+       SELECT h.hour_start, h.version FROM billing_hourly h
+       WHERE h.account_id = k.account_id AND h.hour_start >= k.start_ms AND h.hour_start < k.end_ms
+       OFFSET 0) AS h`,
+    [ranges.map((r) => r.account.accountId), ranges.map((r) => r.start), ranges.map((r) => r.end)],
+  );
+  const byAccount = new Map<string, { hourStart: number; version: number }[]>();
+  for (const row of result.rows) {
+    const list = byAccount.get(row.account_id) ?? [];
+    list.push({ hourStart: Number(row.hour_start), version: Number(row.version) });
+    byAccount.set(row.account_id, list);
+  }
+  return new Map(ranges.map((r) => [r.account.accountId, versionsOf(byAccount.get(r.account.accountId) ?? [])]));
+}
+
+/** An account's stored hours and their versions, in a comparable form. */
+function versionsOf(values: readonly { hourStart: number; version: number }[]): string {
+  return values
+    .map((v) => `${v.hourStart}:${v.version}`)
+    .sort()
+    .join(',');
+}
