@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   assertValidPricingModel,
@@ -189,5 +190,31 @@ describe('marginalAmount', () => {
       before = priceQuantity({ kind: 'per_unit', unitPrice: '1' }, before).plus(step).toString();
     }
     expect(sum.toString()).toBe(price(graduated, '2001'));
+  });
+
+  it('is price(before + added) − price(before) for per-unit prices too, limits included (property)', () => {
+    const rational = fc
+      .tuple(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.bigInt({ min: 1n, max: 10n ** 12n }))
+      .map(([n, d]) => Rational.fraction(n, d));
+    fc.assert(
+      fc.property(
+        rational,
+        rational,
+        fc.constantFrom('0', '0.0104', '1.25', '0.000000000123', '999999999999.999999999999'),
+        (before, added, unitPrice) => {
+          const model: PricingModel = { kind: 'per_unit', unitPrice };
+          const outcome = (f: () => Rational) => {
+            try {
+              return f().toString();
+            } catch (error) {
+              return String(error);
+            }
+          };
+          expect(outcome(() => marginalAmount(model, before, added))).toBe(
+            outcome(() => priceQuantity(model, before.plus(added)).minus(priceQuantity(model, before))),
+          );
+        },
+      ),
+    );
   });
 });

@@ -222,5 +222,15 @@ export function priceQuantity(model: PricingModel, quantity: RationalInput): Rat
  */
 export function marginalAmount(model: PricingModel, before: RationalInput, added: RationalInput): Rational {
   const b = Rational.from(before);
-  return priceQuantity(model, b.plus(added)).minus(priceQuantity(model, b));
+  const a = Rational.from(added);
+  const total = b.plus(a);
+  // Checked in priceQuantity's order (quantity, model, then the quantity before), so the same errors are thrown.
+  quantityOf(total);
+  const m = parsed(model);
+  if (m.kind === 'per_unit') {
+    // (b + a)·p − b·p is a·p exactly: the hot path (every line of every hour) skips two products and a difference.
+    quantityOf(b);
+    return a.times(m.unitPrice);
+  }
+  return priceQuantity(model, total).minus(priceQuantity(model, b));
 }

@@ -50,6 +50,59 @@ describe('Rational', () => {
   });
 });
 
+/** The reduction and decimal text as first written: bigint Euclid, powers of ten tried one by one. */
+function reference(num: bigint, den: bigint): { num: bigint; den: bigint; text: string } {
+  if (den < 0n) [num, den] = [-num, -den];
+  let [x, y] = [num < 0n ? -num : num, den];
+  while (y !== 0n) [x, y] = [y, x % y];
+  [num, den] = [num / x, den / x];
+  let d = den;
+  while (d % 2n === 0n) d /= 2n;
+  while (d % 5n === 0n) d /= 5n;
+  if (d !== 1n) return { num, den, text: `${num}/${den}` };
+  let digits = 0;
+  while (10n ** BigInt(digits) % den !== 0n) digits += 1;
+  return { num, den, text: formatScaled(num * (10n ** BigInt(digits) / den), digits) };
+}
+
+describe('Rational fast paths', () => {
+  // Numerators and denominators on both sides of 2^53, where gcd and the decimal text switch from doubles to bigints.
+  const edge = fc.oneof(
+    fc.bigInt({ min: -(2n ** 60n), max: 2n ** 60n }),
+    fc.bigInt({ min: 2n ** 53n - 1000n, max: 2n ** 53n + 1000n }),
+    fc.constantFrom(0n, 1n, -1n, 3600n, 10n ** 9n, 2n ** 53n - 1n, 2n ** 53n, 10n ** 40n, 2n ** 70n * 5n ** 3n),
+  );
+  const nonZero = edge.filter((d) => d !== 0n);
+
+  it('reduce and write exactly what plain bigint arithmetic gives (property)', () => {
+    fc.assert(
+      fc.property(edge, nonZero, (n, d) => {
+        const r = Rational.fraction(n, d);
+        const want = reference(n, d);
+        expect([r.num, r.den, r.toString()]).toEqual([want.num, want.den, want.text]);
+        expect(r.isTerminating()).toBe(!want.text.includes('/'));
+        if (!want.text.includes('/')) expect(displayDecimal(r)).toBe(want.text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('add and multiply zero and equal denominators as the general formulas do (property)', () => {
+    fc.assert(
+      fc.property(edge, nonZero, edge, nonZero, (a, b, c, d) => {
+        const [x, y] = [Rational.fraction(a, b), Rational.fraction(c, d)];
+        const sum = reference(a * d + c * b, b * d);
+        const product = reference(a * c, b * d);
+        expect([x.plus(y).num, x.plus(y).den]).toEqual([sum.num, sum.den]);
+        expect([x.times(y).num, x.times(y).den]).toEqual([product.num, product.den]);
+        expect(x.plus(Rational.ZERO)).toEqual(x);
+        expect(x.times(Rational.ZERO)).toEqual(Rational.ZERO);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('formatScaled', () => {
   it('writes exactly the digits asked for, never "-0"', () => {
     expect(formatScaled(-5n, 2)).toBe('-0.05');

@@ -5,11 +5,65 @@ export type RationalInput = Rational | string | Dec | bigint;
 
 const DECIMAL_PATTERN = /^([+-]?)(\d+)(?:\.(\d+))?$/;
 
+/** 2^53 - 1: up to here a bigint converts to a double exactly, and % on doubles is exact. */
+const SAFE = 9_007_199_254_740_991n;
+
+/** 10^n for the small n that decimal strings and money need, computed once. */
+const POWERS_OF_TEN: readonly bigint[] = Array.from({ length: 64 }, (_, n) => 10n ** BigInt(n));
+
+/** 10^n as a bigint (n ≥ 0). */
+function pow10(n: number): bigint {
+  return n < POWERS_OF_TEN.length ? POWERS_OF_TEN[n]! : 10n ** BigInt(n);
+}
+
 function gcd(a: bigint, b: bigint): bigint {
   let x = a < 0n ? -a : a;
   let y = b < 0n ? -b : b;
-  while (y !== 0n) [x, y] = [y, x % y];
-  return x;
+  // Euclid on bigints until both fit a double exactly, then on doubles: the same remainders, without a heap
+  // allocation per step (the hot path's numbers are small: seconds, bytes, prices with a few decimals).
+  while (y !== 0n && (x > SAFE || y > SAFE)) [x, y] = [y, x % y];
+  if (y === 0n) return x;
+  let p = Number(x);
+  let q = Number(y);
+  while (q !== 0) {
+    const r = p % q;
+    p = q;
+    q = r;
+  }
+  return BigInt(p);
+}
+
+/**
+ * The number of decimals of 1/den when it terminates (den = 2^a·5^b: max(a, b)), else -1. den > 0.
+ *
+ * @example
+ * terminatingDigits(40n); // 3 (1/40 = 0.025)
+ */
+function terminatingDigits(den: bigint): number {
+  let twos = 0;
+  let fives = 0;
+  if (den <= SAFE) {
+    let d = Number(den);
+    while (d % 2 === 0) {
+      d /= 2;
+      twos += 1;
+    }
+    while (d % 5 === 0) {
+      d /= 5;
+      fives += 1;
+    }
+    return d === 1 ? Math.max(twos, fives) : -1;
+  }
+  let d = den;
+  while (d % 2n === 0n) {
+    d /= 2n;
+    twos += 1;
+  }
+  while (d % 5n === 0n) {
+    d /= 5n;
+    fives += 1;
+  }
+  return d === 1n ? Math.max(twos, fives) : -1;
 }
 
 /**
@@ -37,6 +91,7 @@ export class Rational {
   static fraction(num: bigint, den: bigint): Rational {
     if (den === 0n) throw new RangeError('division by zero');
     if (den < 0n) [num, den] = [-num, -den];
+    if (den === 1n) return new Rational(num, 1n);
     const g = gcd(num, den);
     return g === 1n ? new Rational(num, den) : new Rational(num / g, den / g);
   }
@@ -56,11 +111,14 @@ export class Rational {
     if (match === null) throw new InvalidDecimalError(`not a decimal string: ${JSON.stringify(value)}`);
     const [, sign, whole, fraction = ''] = match;
     const magnitude = BigInt(whole! + fraction);
-    return Rational.fraction(sign === '-' ? -magnitude : magnitude, 10n ** BigInt(fraction.length));
+    return Rational.fraction(sign === '-' ? -magnitude : magnitude, pow10(fraction.length));
   }
 
   plus(other: RationalInput): Rational {
     const o = Rational.from(other);
+    // Both are reduced: adding zero gives the other as it is.
+    if (o.num === 0n) return this;
+    if (this.num === 0n) return o;
     if (this.den === o.den) return Rational.fraction(this.num + o.num, this.den);
     return Rational.fraction(this.num * o.den + o.num * this.den, this.den * o.den);
   }
@@ -71,6 +129,7 @@ export class Rational {
 
   times(other: RationalInput): Rational {
     const o = Rational.from(other);
+    if (this.num === 0n || o.num === 0n) return Rational.ZERO;
     return Rational.fraction(this.num * o.num, this.den * o.den);
   }
 
@@ -148,10 +207,7 @@ export class Rational {
 
   /** True when the value has a finite decimal expansion (its reduced denominator is 2^a·5^b). */
   isTerminating(): boolean {
-    let d = this.den;
-    while (d % 2n === 0n) d /= 2n;
-    while (d % 5n === 0n) d /= 5n;
-    return d === 1n;
+    return terminatingDigits(this.den) >= 0;
   }
 
   /**
@@ -167,7 +223,7 @@ export class Rational {
 
   /** The integer part of this × 10^digits, toward zero: the value truncated to `digits` decimals. */
   scaledTowardZero(digits: number): bigint {
-    return digits >= 0 ? (this.num * 10n ** BigInt(digits)) / this.den : this.num / (this.den * 10n ** BigInt(-digits));
+    return digits >= 0 ? (this.num * pow10(digits)) / this.den : this.num / (this.den * pow10(-digits));
   }
 
   /**
@@ -175,10 +231,9 @@ export class Rational {
    * Never '-0'.
    */
   toString(): string {
-    if (!this.isTerminating()) return `${this.num}/${this.den}`;
-    let digits = 0;
-    while (10n ** BigInt(digits) % this.den !== 0n) digits += 1;
-    return formatScaled(this.num * (10n ** BigInt(digits) / this.den), digits);
+    const digits = terminatingDigits(this.den);
+    if (digits < 0) return `${this.num}/${this.den}`;
+    return digits === 0 ? this.num.toString() : formatScaled(this.num * (pow10(digits) / this.den), digits);
   }
 
   /** A Decimal of the exact value; throws when the value does not terminate (it would have to be rounded). */
@@ -192,8 +247,8 @@ export class Rational {
 function nearestHalfAway(num: bigint, den: bigint, digits: number): bigint {
   let n = num < 0n ? -num : num;
   let d = den;
-  if (digits >= 0) n *= 10n ** BigInt(digits);
-  else d *= 10n ** BigInt(-digits);
+  if (digits >= 0) n *= pow10(digits);
+  else d *= pow10(-digits);
   const whole = n / d;
   const rounded = 2n * (n - whole * d) >= d ? whole + 1n : whole;
   return num < 0n ? -rounded : rounded;
@@ -209,7 +264,7 @@ export function formatScaled(n: bigint, digits: number): string {
   const negative = n < 0n;
   const magnitude = negative ? -n : n;
   let text: string;
-  if (digits <= 0) text = (magnitude * 10n ** BigInt(-digits)).toString();
+  if (digits <= 0) text = (magnitude * pow10(-digits)).toString();
   else {
     const padded = magnitude.toString().padStart(digits + 1, '0');
     text = `${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
@@ -231,8 +286,9 @@ export const DISPLAY_SIGNIFICANT_DIGITS = 40;
  * displayDecimal(Rational.from('0.055')); // '0.055'
  */
 export function displayDecimal(value: Rational): string {
-  if (value.isTerminating()) return value.toString();
-  return shownDigits(value.num, value.den);
+  const digits = terminatingDigits(value.den);
+  if (digits < 0) return shownDigits(value.num, value.den);
+  return digits === 0 ? value.num.toString() : formatScaled(value.num * (pow10(digits) / value.den), digits);
 }
 
 /** 40 significant digits of num/den (den > 0, not terminating), half away from zero, trailing zeros dropped. */
@@ -240,7 +296,7 @@ function shownDigits(num: bigint, den: bigint): string {
   const magnitude = num < 0n ? -num : num;
   // exponent = floor(log10 |value|), found from digit counts and corrected by one comparison.
   let exponent = magnitude.toString().length - den.toString().length;
-  const below = exponent >= 0 ? magnitude < den * 10n ** BigInt(exponent) : magnitude * 10n ** BigInt(-exponent) < den;
+  const below = exponent >= 0 ? magnitude < den * pow10(exponent) : magnitude * pow10(-exponent) < den;
   if (below) exponent -= 1;
   const digits = DISPLAY_SIGNIFICANT_DIGITS - 1 - exponent;
   const text = formatScaled(nearestHalfAway(num, den, digits), digits);
@@ -263,7 +319,7 @@ export function snapToGrid(shown: string, perUnit: bigint): Rational {
   const match = DECIMAL_PATTERN.exec(shown);
   if (match === null) throw new InvalidDecimalError(`not a decimal string: ${JSON.stringify(shown)}`);
   const [, sign, whole, fraction = ''] = match;
-  const scale = 10n ** BigInt(fraction.length);
+  const scale = pow10(fraction.length);
   const digits = BigInt(whole! + fraction) * (sign === '-' ? -1n : 1n);
   // shown = digits / scale; the nearest multiple of 1/perUnit is k / perUnit.
   const k = nearestHalfAway(digits * perUnit, scale, 0);
