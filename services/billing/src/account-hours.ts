@@ -76,16 +76,26 @@ export interface SweepStart {
   readonly total: string;
 }
 
+// A PriceBook is immutable: its changes per currency are found once (entries() sorts the whole book each call).
+const changesOfBook = new WeakMap<PriceBook, Map<string, readonly number[]>>();
+
 /** The instants at which a price of the account's currency changes, ascending. */
-function priceChanges(prices: PriceBook, currency: string): number[] {
-  return [
-    ...new Set(
-      prices
-        .entries()
-        .filter((e) => e.currency === currency)
-        .map((e) => e.effectiveFrom),
-    ),
-  ].sort((a, b) => a - b);
+function priceChanges(prices: PriceBook, currency: string): readonly number[] {
+  let byCurrency = changesOfBook.get(prices);
+  if (byCurrency === undefined) changesOfBook.set(prices, (byCurrency = new Map<string, readonly number[]>()));
+  let changes = byCurrency.get(currency);
+  if (changes === undefined) {
+    changes = [
+      ...new Set(
+        prices
+          .entries()
+          .filter((e) => e.currency === currency)
+          .map((e) => e.effectiveFrom),
+      ),
+    ].sort((a, b) => a - b);
+    byCurrency.set(currency, changes);
+  }
+  return changes;
 }
 
 /**
@@ -231,6 +241,10 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
   );
   let monthUnits = new Map(input.start?.units ?? []);
   let monthTotal = new Dec(input.start?.total ?? 0);
+  // monthTotal as written in a position and as read back exactly, each made once per change of the total.
+  let totalText: string | undefined;
+  let totalRational: Rational | undefined;
+  const monthTotalText = (): string => (totalText ??= toDecimalString(monthTotal));
   const add = (value: BillingHourly) => {
     const epoch = epochOf(value.hourStart);
     const summary = summaries.get(epoch) ?? { hourStart: value.hourStart, baseUnits: new Map<string, bigint>() };
@@ -241,11 +255,13 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       monthUnits.set(l.sku, (monthUnits.get(l.sku) ?? 0n) + units);
     }
     monthTotal = monthTotal.plus(value.hourTotal);
+    totalText = undefined;
+    totalRational = undefined;
     summaries.set(epoch, summary);
   };
   const position = (): MonthPosition => ({
     u: Object.fromEntries([...monthUnits].map(([sku, n]) => [sku, n.toString()])),
-    t: toDecimalString(monthTotal),
+    t: monthTotalText(),
   });
   // The month's position before an hour as accountHour would read it from one summary per epoch (hourTotal 0, the
   // month's total so far on the first): per price entry, the quantity used, exact, without the decimal strings.
@@ -260,7 +276,7 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       // accountHour's filter on previous hours (the month's, before this one, once per hour), kept as it was.
       if (s.hourStart >= hourStart || s.hourStart < period.start || seen.has(s.hourStart)) continue;
       seen.add(s.hourStart);
-      if (first) previousTotal = Rational.from(toDecimalString(monthTotal));
+      if (first) previousTotal = totalRational ??= Rational.from(monthTotalText());
       for (const [sku, units] of s.baseUnits) {
         const entry = prices.findPriceAt(sku, account.currency, s.hourStart);
         if (entry === undefined) continue;
@@ -278,6 +294,8 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       summaries = new Map();
       monthUnits = new Map();
       monthTotal = new Dec(0);
+      totalText = undefined;
+      totalRational = undefined;
     }
     const stored = input.stored.get(hourStart);
     const changed = wanted.has(hourStart);
@@ -326,11 +344,29 @@ function sameValue(a: BillingHourly, b: BillingHourly): boolean {
 
 const perUnitOf = (sku: string): number => (sku.startsWith('compute.') ? SECONDS_PER_HOUR : BYTES_PER_GB);
 
+const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+const BIG_PER_UNIT = new Map([
+  [SECONDS_PER_HOUR, BigInt(SECONDS_PER_HOUR)],
+  [BYTES_PER_GB, BigInt(BYTES_PER_GB)],
+]);
+/** Below this a product has at most 40 significant digits, so Dec (precision 40) holds it without rounding. */
+const DEC_EXACT = 10n ** 40n;
+
 /** A shown quantity back in whole base units: shown with 40 significant digits, it rounds back exactly. */
 function baseUnitsOf(sku: string, quantity: string): bigint {
-  return /^\d+$/.test(quantity)
-    ? BigInt(quantity) * BigInt(perUnitOf(sku))
-    : BigInt(new Dec(quantity).times(perUnitOf(sku)).toDecimalPlaces(0).toFixed());
+  const perUnit = perUnitOf(sku);
+  const big = BIG_PER_UNIT.get(perUnit) ?? BigInt(perUnit);
+  const match = PLAIN_DECIMAL.exec(quantity);
+  if (match !== null) {
+    const fraction = match[2] ?? '';
+    if (fraction === '') return BigInt(match[1]!) * big;
+    // A terminating quantity whose product is a whole number below 10^40 (a whole number of bytes in GB, of
+    // seconds in hours): Dec would compute that very integer. Anything else takes Dec's path, as before.
+    const scale = 10n ** BigInt(fraction.length);
+    const product = BigInt(match[1]! + fraction) * big;
+    if (product % scale === 0n && product < DEC_EXACT * scale) return product / scale;
+  }
+  return BigInt(new Dec(quantity).times(perUnit).toDecimalPlaces(0).toFixed());
 }
 
 /**
