@@ -34,6 +34,23 @@ export const usageHourly = z.object({
 });
 export type UsageHourly = z.infer<typeof usageHourly>;
 
+// usageKey runs several times per sample; a batch spans a few hours, so their ISO forms are formatted once each.
+const hourIsoCache = new Map<number, string>();
+const HOUR_ISO_CACHE_SIZE = 1_024;
+
+/**
+ * The usage.hourly key of an instance-hour: instance id, `|`, the hour's start in ISO 8601 (UTC).
+ *
+ * @example
+ * usageKey('i-1', Date.UTC(2025, 0, 1, 10)); // 'i-1|2025-01-01T10:00:00.000Z'
+ */
 export function usageKey(instanceId: string, hourStart: number): string {
-  return `${instanceId}|${new Date(hourStart).toISOString()}`;
+  let iso = hourIsoCache.get(hourStart);
+  if (iso === undefined) {
+    // Throws (RangeError) for a time outside Date's range, as before; nothing is cached then.
+    iso = new Date(hourStart).toISOString();
+    if (hourIsoCache.size >= HOUR_ISO_CACHE_SIZE) hourIsoCache.clear();
+    hourIsoCache.set(hourStart, iso);
+  }
+  return `${instanceId}|${iso}`;
 }
