@@ -1,10 +1,12 @@
 /**
- * Issue 10, item 1: a topic whose log start moved (retention, deleteRecords) must not make a rebuild seek back to
- * records that are gone, forever. On the real broker: delete the first half of each partition, then rebuild.
+ * Issue 10, item 1: a topic whose log start moved (retention, deleteRecords) must not make a group seek back to
+ * records that are gone, forever. On the real broker: delete the first half of each partition; then a group whose
+ * stored offsets point into the deleted part starts, and later a rebuild from empty tables. Both the per-fetch and
+ * the coalescing path (commitIntervalMs) run side by side on the same topic, each into its own schema.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, type TestDatabase } from '@tally/db';
+import { advanceOffset, createTestDatabase, type TestDatabase } from '@tally/db';
 import { createLogger } from '@tally/log';
 import { eventually, type ChildHandle } from '@tally/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,20 +33,32 @@ const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
 const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
 const children: ChildHandle[] = [];
 
-let db: TestDatabase;
+/** The runtime's two paths, each with its own schema (sums, consumer_offsets) and group. */
+const modes = [
+  { mode: 'per fetch', env: {} },
+  // 16 KiB fetches (~200 records) held up to 400 ms or 600 records: commits span several fetches.
+  { mode: 'coalescing', env: { COMMIT_INTERVAL_MS: '400', COMMIT_MAX_RECORDS: '600' } },
+] as const;
+type Mode = (typeof modes)[number] & { db: TestDatabase; group: string };
+let runs: Mode[] = [];
 beforeAll(async () => {
-  db = await createTestDatabase(endpoints.DATABASE_URL);
-  await db.pool.query(
-    'CREATE TABLE sums (instance_id text PRIMARY KEY, total bigint NOT NULL, records bigint NOT NULL)',
+  runs = await Promise.all(
+    modes.map(async (mode) => {
+      const db = await createTestDatabase(endpoints.DATABASE_URL);
+      await db.pool.query(
+        'CREATE TABLE sums (instance_id text PRIMARY KEY, total bigint NOT NULL, records bigint NOT NULL)',
+      );
+      return { ...mode, db, group: `gap-retention-${mode.mode.replace(' ', '-')}-${randomUUID()}` };
+    }),
   );
 });
 afterAll(async () => {
   for (const child of children) child.process.kill('SIGKILL');
-  await db.drop();
+  await Promise.all(runs.map((run) => run.db.drop()));
 });
 
 describe('a topic whose log start was advanced', () => {
-  it('rebuilds into empty tables: sums exactly the surviving records, logs the gap once, seeks a bounded number of times', async () => {
+  it('a group whose stored offsets were deleted, then a rebuild into empty tables: sums exactly the surviving records, logs each gap once, seeks a bounded number of times (per fetch and coalescing)', async () => {
     const spec: TopicSpec = { ...topics.trafficSamples, name: `test.gap-retention.${randomUUID()}`, partitions: 3 };
     const admin = kafka.admin();
     await admin.connect();
@@ -82,39 +96,54 @@ describe('a topic whose log start was advanced', () => {
     const skipped = [...middles.values()].reduce((sum, middle) => sum + Number(middle), 0);
     expect(survivors).toHaveLength(count - skipped);
 
-    const group = `gap-retention-${randomUUID()}`;
-    const env = { SUM_TOPIC: spec.name, SUM_GROUP: group, DB_SCHEMA: db.schema, LOG_LEVEL: 'info' };
-    const done = async () => {
-      const offsets = await storedOffsets(db.pool, group, spec.name);
+    // A group that stopped at a quarter of each partition, long enough ago that retention deleted what came next.
+    const quarters = new Map([...middles].map(([partition, middle]) => [partition, Math.floor(Number(middle) / 2)]));
+    for (const run of runs)
+      for (const [partition, quarter] of quarters)
+        await advanceOffset(run.db.pool, run.group, spec.name, partition, undefined, String(quarter));
+
+    const envOf = (run: Mode) => ({
+      SUM_TOPIC: spec.name,
+      SUM_GROUP: run.group,
+      DB_SCHEMA: run.db.schema,
+      LOG_LEVEL: 'info',
+      ...run.env,
+    });
+    const done = (run: Mode) => async () => {
+      const offsets = await storedOffsets(run.db.pool, run.group, spec.name);
       return [...ends].every(([partition, high]) => offsets.get(partition) === high);
     };
+    /** Runs both modes at once, then checks each: exact sums, one gap per partition of `gapOf` offsets, no loop. */
+    const rebuild = async (gapOf: (partition: number) => number) => {
+      const consumers = await Promise.all(runs.map((run) => startSumConsumer(envOf(run))));
+      children.push(...consumers.map((consumer) => consumer.child));
+      for (const [index, run] of runs.entries()) {
+        const { child, metric } = consumers[index]!;
+        expect(await eventually(done(run), 60_000), `${run.mode}: ${child.output()}`).toBe(true);
+        expect(await readSums(run.db.pool), run.mode).toEqual(expected);
+        expect(await recordsSummed(run.db.pool), run.mode).toBe(survivors.length);
+        for (const partition of middles.keys()) {
+          const labels = { partition: String(partition) };
+          expect(await metric('tally_consumer_offset_gaps_total', labels), run.mode).toBe(1);
+          expect(await metric('tally_consumer_offsets_skipped_total', labels), run.mode).toBe(gapOf(partition));
+        }
+        expect(await metric('tally_consumer_seeks_total'), run.mode).toBeLessThanOrEqual(2 * middles.size);
+      }
+      const seeks = await Promise.all(consumers.map(({ metric }) => metric('tally_consumer_seeks_total')));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      for (const [index, run] of runs.entries()) {
+        const { child, metric } = consumers[index]!;
+        expect(await metric('tally_consumer_seeks_total'), run.mode).toBe(seeks[index]);
+        expect(child.output().match(/offset gap accepted/g) ?? [], run.mode).toHaveLength(middles.size);
+        child.process.kill('SIGTERM');
+        expect(await child.exited, `${run.mode}: ${child.output()}`).toBe(0);
+        expect(await readSums(run.db.pool), run.mode).toEqual(expected);
+      }
+    };
 
-    const first = await startSumConsumer(env);
-    children.push(first.child);
-    expect(await eventually(done, 60_000), first.child.output()).toBe(true);
-    expect(await readSums(db.pool)).toEqual(expected);
-    expect(await recordsSummed(db.pool)).toBe(survivors.length);
-    // One gap per partition (0 .. its new log start), counted once, and no loop: the seeks stop.
-    for (const [partition, middle] of middles) {
-      const labels = { partition: String(partition) };
-      expect(await first.metric('tally_consumer_offset_gaps_total', labels)).toBe(1);
-      expect(await first.metric('tally_consumer_offsets_skipped_total', labels)).toBe(Number(middle));
-    }
-    const seeks = await first.metric('tally_consumer_seeks_total');
-    expect(seeks).toBeLessThanOrEqual(2 * middles.size);
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(await first.metric('tally_consumer_seeks_total')).toBe(seeks);
-    expect(first.child.output().match(/offset gap accepted/g) ?? []).toHaveLength(middles.size);
-    first.child.process.kill('SIGTERM');
-    expect(await first.child.exited, first.child.output()).toBe(0);
-
-    // The README's replay: reset the rows while the group's Kafka offsets sit at the end; it rebuilds again.
-    await db.pool.query('TRUNCATE sums, consumer_offsets');
-    const again = await startSumConsumer(env);
-    children.push(again.child);
-    expect(await eventually(done, 60_000), again.child.output()).toBe(true);
-    expect(await readSums(db.pool)).toEqual(expected);
-    again.child.process.kill('SIGTERM');
-    expect(await again.child.exited, again.child.output()).toBe(0);
+    await rebuild((partition) => Number(middles.get(partition)) - quarters.get(partition)!);
+    // The README's replay: reset the rows while the group's Kafka offsets sit at the end; it rebuilds from 0 again.
+    for (const run of runs) await run.db.pool.query('TRUNCATE sums, consumer_offsets');
+    await rebuild((partition) => Number(middles.get(partition)));
   }, 90_000);
 });

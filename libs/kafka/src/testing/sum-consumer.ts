@@ -7,6 +7,8 @@
  * failure (40001) on the first two commits that carry it, or for SUM_STALL_MS after its first failure when set
  * (with SUM_RETRY_ATTEMPTS as the retry budget, for the stall test); SUM_SLOW_COMMIT_MS makes that first failing
  * commit take so long first (longer than the session timeout: heartbeats must go on meanwhile).
+ * COMMIT_INTERVAL_MS (and COMMIT_MAX_RECORDS) make it coalesce across fetches, so the same fault tests run over the
+ * runtime's coalescing path: its commit accepts consecutive batches' results as one (sum adds, latest keeps the last).
  */
 import { connectionEnv, loadConfig } from '@tally/config';
 import { advanceOffset, createPool, inTransaction, loadOffsets } from '@tally/db';
@@ -39,6 +41,8 @@ const env = loadConfig(
     SUM_STALL_MS: z.coerce.number().int().default(0),
     SUM_RETRY_ATTEMPTS: z.coerce.number().int().optional(),
     SUM_SLOW_COMMIT_MS: z.coerce.number().int().default(0),
+    COMMIT_INTERVAL_MS: z.coerce.number().int().positive().optional(),
+    COMMIT_MAX_RECORDS: z.coerce.number().int().positive().optional(),
   }),
 );
 const log = createLogger('sum-consumer', process.env['LOG_LEVEL'] ?? 'warn');
@@ -87,6 +91,8 @@ const running = await runConsumer<TrafficSample, Sum>(
     maxBytesPerPartition: env.MAX_BYTES_PER_PARTITION,
     sessionTimeoutMs: 6_000,
     ...(env.SUM_RETRY_ATTEMPTS === undefined ? {} : { retryBudget: { attempts: env.SUM_RETRY_ATTEMPTS } }),
+    ...(env.COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: env.COMMIT_INTERVAL_MS }),
+    ...(env.COMMIT_MAX_RECORDS === undefined ? {} : { commitMaxRecords: env.COMMIT_MAX_RECORDS }),
     pipeline: ({ deadLetters }) =>
       comp(
         divert(isUnlucky, {
