@@ -3,6 +3,7 @@ import { HOUR_MS, type Account, type BillingHourly } from '@tally/records';
 import { accountHourAt, entryKey } from './account-hour.ts';
 import type { MonthPeriod } from './billing-month.ts';
 import { monthAt } from './month-lookup.ts';
+import { MonthTotal } from './month-total.ts';
 import type { PriceBook } from './price-book.ts';
 import { wins } from './latest-usage.ts';
 import {
@@ -240,11 +241,7 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
     (input.start?.epochs ?? []).map((e) => [e.epoch, { hourStart: e.hourStart, baseUnits: new Map(e.units) }]),
   );
   let monthUnits = new Map(input.start?.units ?? []);
-  let monthTotal = new Dec(input.start?.total ?? 0);
-  // monthTotal as written in a position and as read back exactly, each made once per change of the total.
-  let totalText: string | undefined;
-  let totalRational: Rational | undefined;
-  const monthTotalText = (): string => (totalText ??= toDecimalString(monthTotal));
+  let monthTotal = new MonthTotal(input.start?.total);
   const add = (value: BillingHourly) => {
     const epoch = epochOf(value.hourStart);
     const summary = summaries.get(epoch) ?? { hourStart: value.hourStart, baseUnits: new Map<string, bigint>() };
@@ -254,14 +251,12 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       summary.baseUnits.set(l.sku, (summary.baseUnits.get(l.sku) ?? 0n) + units);
       monthUnits.set(l.sku, (monthUnits.get(l.sku) ?? 0n) + units);
     }
-    monthTotal = monthTotal.plus(value.hourTotal);
-    totalText = undefined;
-    totalRational = undefined;
+    monthTotal.plus(value.hourTotal);
     summaries.set(epoch, summary);
   };
   const position = (): MonthPosition => ({
     u: Object.fromEntries([...monthUnits].map(([sku, n]) => [sku, n.toString()])),
-    t: monthTotalText(),
+    t: monthTotal.text(),
   });
   // The month's position before an hour as accountHour would read it from one summary per epoch (hourTotal 0, the
   // month's total so far on the first): per price entry, the quantity used, exact, without the decimal strings.
@@ -276,7 +271,7 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       // accountHour's filter on previous hours (the month's, before this one, once per hour), kept as it was.
       if (s.hourStart >= hourStart || s.hourStart < period.start || seen.has(s.hourStart)) continue;
       seen.add(s.hourStart);
-      if (first) previousTotal = totalRational ??= Rational.from(monthTotalText());
+      if (first) previousTotal = monthTotal.rational();
       for (const [sku, units] of s.baseUnits) {
         const entry = prices.findPriceAt(sku, account.currency, s.hourStart);
         if (entry === undefined) continue;
@@ -293,9 +288,7 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
       period = monthAt(hourStart, account.timeZone);
       summaries = new Map();
       monthUnits = new Map();
-      monthTotal = new Dec(0);
-      totalText = undefined;
-      totalRational = undefined;
+      monthTotal = new MonthTotal(undefined);
     }
     const stored = input.stored.get(hourStart);
     const changed = wanted.has(hourStart);
