@@ -77,11 +77,12 @@ export async function loadUsageOfAccountHours(
   accountHours: readonly { accountId: string; hourStart: number }[],
 ): Promise<MeasuredUsage[]> {
   if (accountHours.length === 0) return [];
+  // The keys as one JSON document: a text[] parameter is a literal node-postgres escapes element by element.
   const result = await db.query<MeasuredUsageRow>(
     `SELECT ${MEASURED_USAGE_COLUMNS}
      FROM billing_usage u
-     JOIN unnest($1::text[], $2::bigint[]) AS k(account_id, hour_start) USING (account_id, hour_start)`,
-    [accountHours.map((k) => k.accountId), accountHours.map((k) => k.hourStart)],
+     JOIN json_to_recordset($1::json) AS k(account_id text, hour_start bigint) USING (account_id, hour_start)`,
+    [JSON.stringify(accountHours.map((k) => ({ account_id: k.accountId, hour_start: k.hourStart })))],
   );
   return result.rows.map(measuredUsageOf);
 }
