@@ -1,6 +1,7 @@
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { deadLetterTopicOf } from './catalog.ts';
 import { deadLetterHeaders } from './dead-letter.ts';
+import { createIdempotentProducer } from './producer.ts';
 import { readToEnd } from './read-to-end.ts';
 import { sendSized, type TopicMessage } from './sized-send.ts';
 
@@ -180,7 +181,7 @@ export async function redriveDeadLetters(
         },
       };
     });
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = createIdempotentProducer(kafka);
     await producer.connect();
     let refused: readonly TopicMessage[];
     try {

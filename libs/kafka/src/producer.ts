@@ -1,9 +1,10 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
+import { keyPartitioner } from './key-partitioner.ts';
 
 /**
  * An idempotent producer: the broker drops retried duplicates. kafkajs needs one request in flight for
- * that. The default partitioner is murmur2 over the key, the same as the Java client's, so a key lands
- * on the same partition whoever writes it.
+ * that. The partitioner is murmur2 over the key, the same as the Java client's and kafkajs's default, so a key
+ * lands on the same partition whoever writes it (key-partitioner.ts computes it without kafkajs's Long objects).
  *
  * How it behaves with sized sends (sized-send.ts): kafkajs takes a lock per broker for each produce request of an
  * idempotent producer and gives a partition's sequence numbers back when a request fails, so a request the broker
@@ -17,6 +18,6 @@ export function createIdempotentProducer(kafka: Kafka): Producer {
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: keyPartitioner,
   });
 }
