@@ -3,7 +3,7 @@ import { hourStartOf } from './hour-slots.ts';
 import type { InstanceHour } from './instance-hour.ts';
 import type { InventoryTable } from './inventory-table.ts';
 import { CounterOverflowError, mergeSample } from './merge-sample.ts';
-import { classifySample, type ValidationConfig } from './validate-sample.ts';
+import { classifySample, type SampleVerdict, type ValidationConfig } from './validate-sample.ts';
 
 /** A sample that leaves the counting path, and why. */
 export interface RejectedSample {
@@ -18,6 +18,12 @@ export interface MeterBatchInput {
    */
   readonly states: ReadonlyMap<string, InstanceHour>;
   readonly samples: readonly TrafficSample[];
+  /**
+   * `verdicts[i]` is how `samples[i]` was classified when it was read (the consumer's pipeline). Given, the batch
+   * keeps it: whether a sample is counted or late is then decided once, at read time, whatever the delay to the
+   * commit and however fetches were coalesced into it. Absent (or shorter), a sample is classified at `now`.
+   */
+  readonly verdicts?: readonly SampleVerdict[];
   /** Read for owners; its pending buffer is advanced (samples held, released, expired). */
   readonly inventory: InventoryTable;
   readonly now: number;
@@ -50,7 +56,8 @@ export function instanceHourKeys(samples: Iterable<TrafficSample>): Set<string> 
 }
 
 /**
- * Meters one batch: validates each sample, joins it with the inventory and merges it idempotently.
+ * Meters one batch: validates each sample (or takes its verdict from reading), joins it with the inventory and
+ * merges it idempotently.
  * Order: first the pending samples whose instance has appeared since the last call, then the batch in order,
  * then pending samples that waited too long go to late data. Deterministic for equal inputs; `states` is not
  * modified (the caller applies `changed` after persisting it), the inventory's pending buffer is.
@@ -65,8 +72,8 @@ export function meterBatch(input: MeterBatchInput): MeterBatchResult {
   const deadLetters: RejectedSample[] = [];
   const late: RejectedSample[] = [];
 
-  const meter = (sample: TrafficSample): void => {
-    const verdict = classifySample(sample, now, config);
+  const meter = (sample: TrafficSample, readVerdict?: SampleVerdict): void => {
+    const verdict = readVerdict ?? classifySample(sample, now, config);
     if (verdict.kind === 'invalid') {
       deadLetters.push({ sample, reason: verdict.reason });
       return;
@@ -93,7 +100,8 @@ export function meterBatch(input: MeterBatchInput): MeterBatchResult {
   };
 
   for (const sample of inventory.takeReleased()) meter(sample);
-  for (const sample of input.samples) meter(sample);
+  const { samples, verdicts } = input;
+  for (let i = 0; i < samples.length; i += 1) meter(samples[i]!, verdicts?.[i]);
   for (const sample of inventory.pending.expire(now)) {
     late.push({ sample, reason: UNKNOWN_INSTANCE_WAITED_TOO_LONG });
   }

@@ -9,7 +9,7 @@ import { enqueueOutboxBatch } from './outbox-batch.ts';
 import type { PendingLimits } from './pending-samples.ts';
 import { loadPending, lockPartition, savePending, type PartitionRef } from './pending-store.ts';
 import { loadStates, upsertStates } from './usage-store.ts';
-import type { ValidationConfig } from './validate-sample.ts';
+import type { SampleVerdict, ValidationConfig } from './validate-sample.ts';
 
 export interface MeterPartitionOptions {
   readonly validation: ValidationConfig;
@@ -46,6 +46,8 @@ export async function meterPartition(
   samples: readonly TrafficSample[],
   now: number,
   options: MeterPartitionOptions,
+  /** How each of `samples` was classified when read (see MeterBatchInput.verdicts); absent: at `now`. */
+  verdicts?: readonly SampleVerdict[],
 ): Promise<MeterPartitionResult> {
   await lockPartition(db, ref);
   const stored = await loadPending(db, ref);
@@ -61,7 +63,14 @@ export async function meterPartition(
   for (const key of instanceHourKeys(held.map((entry) => entry.sample))) keys.add(key);
   const states = await loadStates(db, keys);
 
-  const result = meterBatch({ states, samples, inventory, now, config: options.validation });
+  const result = meterBatch({
+    states,
+    samples,
+    ...(verdicts === undefined ? {} : { verdicts }),
+    inventory,
+    now,
+    config: options.validation,
+  });
   await options.deadLetter(result.deadLetters);
   const written = await upsertStates(db, [...result.changed.values()], states);
   await enqueueOutboxBatch(

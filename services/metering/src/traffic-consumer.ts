@@ -6,20 +6,24 @@ import {
   type ConsumedRecord,
   type ConsumerDeps,
   type ConsumerSpec,
-  type RawRecord,
   type ValueCodec,
 } from '@tally/kafka';
 import type { Logger } from '@tally/log';
 import type { TrafficSample } from '@tally/records';
 import { comp, divert, map } from '@tally/stream';
-import { deadLettersOf } from './dead-letters.ts';
+import { deadLettersOf, type SampleSource } from './dead-letters.ts';
 import { meterPartition, type MeterPartitionOptions } from './meter-partition.ts';
 import { classifySample, type SampleVerdict } from './validate-sample.ts';
 
-/** A decoded sample on its way to the commit, with its original bytes for a dead letter. */
-export interface SampleRecord {
+/**
+ * A sample on its way to the commit (held across coalesced fetches): the decoded value, how it was classified when
+ * read, and where it was read, for a dead letter found while merging. Not the Kafka message's bytes: those are
+ * slices of a whole fetch response, so holding one kept the response alive until the commit.
+ */
+export interface SampleRecord extends SampleSource {
   readonly sample: TrafficSample;
-  readonly raw: RawRecord;
+  /** Valid or late (invalid ones are dead-lettered by the pipeline); a shared object for valid ones. */
+  readonly verdict: SampleVerdict;
 }
 
 export interface TrafficConsumerOptions {
@@ -42,7 +46,11 @@ export interface TrafficConsumerOptions {
   readonly log: Logger;
 }
 
-type Classified = { record: ConsumedRecord<TrafficSample>; verdict: SampleVerdict };
+/** A sample that can never be counted, dead-lettered with its original bytes while its fetch is current. */
+interface InvalidRead {
+  readonly record: ConsumedRecord<TrafficSample>;
+  readonly reason: string;
+}
 
 /**
  * traffic.samples → usage_hourly + outbox. The pipeline sends invalid samples to the dead-letter topic (the
@@ -62,24 +70,26 @@ export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSp
     // meterPartition meters concatenated fetches as it meters them one by one (commit-interval.property.test.ts).
     ...(options.commitIntervalMs === undefined ? {} : { commitIntervalMs: options.commitIntervalMs }),
     ...(options.commitMaxRecords === undefined ? {} : { commitMaxRecords: options.commitMaxRecords }),
-    pipeline: ({ deadLetters }) =>
-      comp(
-        map((record: ConsumedRecord<TrafficSample>): Classified => ({
-          record,
-          verdict: classifySample(record.value, clock(), options.meter.validation),
-        })),
-        divert((item: Classified) => item.verdict.kind === 'invalid', {
-          emit: ({ record, verdict }) =>
-            deadLetters.emit({
-              record: record.raw,
-              error: poison('InvalidSample', verdict.kind === 'invalid' ? verdict.reason : 'invalid'),
-            }),
+    pipeline: ({ deadLetters }) => {
+      // One clock reading per fetch: every sample of it is classified at the same instant, and the verdict travels
+      // with it to the commit (see MeterBatchInput.verdicts).
+      const readAt = clock();
+      return comp(
+        map((record: ConsumedRecord<TrafficSample>): SampleRecord | InvalidRead => {
+          const verdict = classifySample(record.value, readAt, options.meter.validation);
+          if (verdict.kind === 'invalid') return { record, reason: verdict.reason };
+          const key = record.key === record.value.instanceId ? undefined : record.key;
+          return { sample: record.value, verdict, offset: record.offset, key };
         }),
-        map(({ record }: Classified): SampleRecord => ({ sample: record.value, raw: record.raw })),
-      ),
+        // The original bytes are at hand here: the record is still the current fetch's.
+        divert((item): item is InvalidRead => 'record' in item, {
+          emit: ({ record, reason }) =>
+            deadLetters.emit({ record: record.raw, error: poison('InvalidSample', reason) }),
+        }),
+      );
+    },
     apply: (client, results, offsets) => {
       const now = clock();
-      const rawBySample = new Map(results.map((result) => [result.sample, result.raw]));
       const ref = { groupId, topic: offsets.topic, partition: offsets.partition };
       return meterPartition(
         client,
@@ -88,14 +98,18 @@ export function trafficConsumerSpec(options: TrafficConsumerOptions): ConsumerSp
         now,
         {
           ...options.meter,
-          deadLetter: async (rejected) =>
-            sendDeadLetters(
+          deadLetter: async (rejected) => {
+            if (rejected.length === 0) return;
+            const sources = new Map<TrafficSample, SampleSource>(results.map((result) => [result.sample, result]));
+            await sendDeadLetters(
               options.producer,
-              await deadLettersOf(rejected, rawBySample, ref, (sample) => options.codec.encode(sample)),
+              await deadLettersOf(rejected, sources, ref, (sample) => options.codec.encode(sample)),
               options.service,
               new Date(now),
-            ),
+            );
+          },
         },
+        results.map((result) => result.verdict),
       );
     },
     committed: (outcome, offsets) => {
