@@ -1,10 +1,12 @@
 /**
  * Issue 10, item 1: on a compacted topic the log start stays 0 while the cleaner removes records, so a stored (or
- * empty) offset points at records that no longer exist. A rebuild from empty tables must complete anyway.
+ * empty) offset points at records that no longer exist. A rebuild from empty tables must complete anyway, and so
+ * must a group whose stored offsets point at records the cleaner removed. Each case runs on the per-fetch and the
+ * coalescing path (commitIntervalMs), all four side by side on one cleaned topic, each into its own schema.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createTestDatabase, type TestDatabase } from '@tally/db';
+import { advanceOffset, createTestDatabase, type TestDatabase } from '@tally/db';
 import { createLogger } from '@tally/log';
 import type { TrafficSample } from '@tally/records';
 import { eventually, type ChildHandle } from '@tally/testing';
@@ -22,16 +24,31 @@ const registry = createRegistry(endpoints.SCHEMA_REGISTRY_URL);
 const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
 const children: ChildHandle[] = [];
 
-let db: TestDatabase;
+const modes = [
+  { mode: 'per fetch', env: {} },
+  // 16 KiB fetches held up to 400 ms or 600 records: commits span several fetches.
+  { mode: 'coalescing', env: { COMMIT_INTERVAL_MS: '400', COMMIT_MAX_RECORDS: '600' } },
+] as const;
+/** From empty tables, or from stored offsets the cleaner removed. */
+const starts = ['empty tables', 'removed stored offsets'] as const;
+type Run = (typeof modes)[number] & { start: (typeof starts)[number]; db: TestDatabase; group: string };
+let runs: Run[] = [];
 beforeAll(async () => {
-  db = await createTestDatabase(endpoints.DATABASE_URL);
-  await db.pool.query(
-    'CREATE TABLE sums (instance_id text PRIMARY KEY, total bigint NOT NULL, records bigint NOT NULL)',
+  runs = await Promise.all(
+    modes.flatMap((mode) =>
+      starts.map(async (start) => {
+        const db = await createTestDatabase(endpoints.DATABASE_URL);
+        await db.pool.query(
+          'CREATE TABLE sums (instance_id text PRIMARY KEY, total bigint NOT NULL, records bigint NOT NULL)',
+        );
+        return { ...mode, start, db, group: `gap-compaction-${randomUUID()}` };
+      }),
+    ),
   );
 });
 afterAll(async () => {
   for (const child of children) child.process.kill('SIGKILL');
-  await db.drop();
+  await Promise.all(runs.map((run) => run.db.drop()));
 });
 
 /** The first offset a plain consumer gets per partition. */
@@ -45,7 +62,7 @@ async function firstOffsets(topic: string): Promise<Map<number, bigint>> {
 }
 
 describe('a compacted topic whose first offsets were cleaned', () => {
-  it('rebuilds into empty tables to the latest value per key, without looping', async () => {
+  it('rebuilds to the latest value per key from empty tables and from removed stored offsets, without looping (per fetch and coalescing)', async () => {
     const spec: TopicSpec = {
       ...topics.trafficSamples,
       name: `test.gap-compaction.${randomUUID()}`,
@@ -98,33 +115,70 @@ describe('a compacted topic whose first offsets were cleaned', () => {
     const ends = new Map((await admin.fetchTopicOffsets(spec.name)).map((p) => [p.partition, p.high]));
     await admin.disconnect();
 
-    const group = `gap-compaction-${randomUUID()}`;
-    const consumer = await startSumConsumer({
-      SUM_TOPIC: spec.name,
-      SUM_GROUP: group,
-      SUM_MODE: 'latest',
-      DB_SCHEMA: db.schema,
-      LOG_LEVEL: 'info',
-    });
-    children.push(consumer.child);
-    const done = async () => {
-      const offsets = await storedOffsets(db.pool, group, spec.name);
-      return [...ends].every(([partition, high]) => offsets.get(partition) === high);
-    };
-    expect(await eventually(done, 60_000), consumer.child.output()).toBe(true);
+    // Per partition, an offset the cleaner removed between two it kept (else just before the first it kept).
+    const kept = await readToEnd(kafka, spec.name);
+    const removed = new Map<number, bigint>();
+    for (let partition = 0; partition < spec.partitions; partition += 1) {
+      const offsets = kept
+        .filter((record) => record.partition === partition)
+        .map((record) => BigInt(record.message.offset))
+        .sort((a, b) => (a < b ? -1 : 1));
+      const hole = offsets.findIndex((offset, i) => i + 1 < offsets.length && offsets[i + 1]! > offset + 1n);
+      removed.set(partition, hole === -1 ? offsets[0]! - 1n : offsets[hole]! + 1n);
+    }
+    // From the removed offsets, the latest value per key among the records at or after them.
+    const latestAfter = new Map<string, number>();
+    for (const { partition, message } of kept) {
+      if (BigInt(message.offset) < removed.get(partition)!) continue;
+      const value = await codec.decode(message.value);
+      latestAfter.set(value.instanceId, value.txBytes);
+    }
 
-    const sums = await readSums(db.pool);
-    expect(new Map([...sums].map(([key, { total }]) => [key, total]))).toEqual(latest);
-    // Each partition's leading gap is accepted once; the seeks are the assignment's, not a loop.
-    expect(await consumer.metric('tally_consumer_offset_gaps_total')).toBeGreaterThanOrEqual(spec.partitions);
-    expect((consumer.child.output().match(/offset gap accepted/g) ?? []).length).toBeGreaterThanOrEqual(
-      spec.partitions,
+    for (const run of runs)
+      if (run.start === 'removed stored offsets')
+        for (const [partition, offset] of removed)
+          await advanceOffset(run.db.pool, run.group, spec.name, partition, undefined, offset.toString());
+    const consumers = await Promise.all(
+      runs.map((run) =>
+        startSumConsumer({
+          SUM_TOPIC: spec.name,
+          SUM_GROUP: run.group,
+          SUM_MODE: 'latest',
+          DB_SCHEMA: run.db.schema,
+          LOG_LEVEL: 'info',
+          ...run.env,
+        }),
+      ),
     );
-    const seeks = await consumer.metric('tally_consumer_seeks_total');
-    expect(seeks).toBeLessThanOrEqual(2 * spec.partitions);
+    children.push(...consumers.map((consumer) => consumer.child));
+    const seeks: number[] = [];
+    for (const [index, run] of runs.entries()) {
+      const { child, metric } = consumers[index]!;
+      const label = `${run.mode} from ${run.start}`;
+      const done = async () => {
+        const offsets = await storedOffsets(run.db.pool, run.group, spec.name);
+        return [...ends].every(([partition, high]) => offsets.get(partition) === high);
+      };
+      expect(await eventually(done, 60_000), `${label}: ${child.output()}`).toBe(true);
+      const sums = await readSums(run.db.pool);
+      expect(new Map([...sums].map(([key, { total }]) => [key, total])), label).toEqual(
+        run.start === 'empty tables' ? latest : latestAfter,
+      );
+      // Each partition's leading gap is accepted once; the seeks are the assignment's, not a loop.
+      expect(await metric('tally_consumer_offset_gaps_total'), label).toBeGreaterThanOrEqual(spec.partitions);
+      expect((child.output().match(/offset gap accepted/g) ?? []).length, label).toBeGreaterThanOrEqual(
+        spec.partitions,
+      );
+      seeks.push(await metric('tally_consumer_seeks_total'));
+      expect(seeks[index], label).toBeLessThanOrEqual(2 * spec.partitions);
+    }
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(await consumer.metric('tally_consumer_seeks_total')).toBe(seeks);
-    consumer.child.process.kill('SIGTERM');
-    expect(await consumer.child.exited, consumer.child.output()).toBe(0);
+    for (const [index, run] of runs.entries()) {
+      const { child, metric } = consumers[index]!;
+      const label = `${run.mode} from ${run.start}`;
+      expect(await metric('tally_consumer_seeks_total'), label).toBe(seeks[index]);
+      child.process.kill('SIGTERM');
+      expect(await child.exited, `${label}: ${child.output()}`).toBe(0);
+    }
   }, 120_000);
 });
