@@ -21,39 +21,39 @@ export async function upsertUsage(db: Queryable, records: readonly UsageHourly[]
   if (records.length === 0) return [];
   // One statement: the previous owners are read from the snapshot the upsert starts from (a data-modifying CTE and
   // the query around it see the table as it was), so each changed row comes back with the account it had.
-  const written = await db.query<{ instance_id: string; hour_start: string; previous_account_id: string | null }>(
+  const written = await db.query<{ n: number; previous_account_id: string | null }>(
     `WITH k AS (
        SELECT * FROM json_to_recordset($1::json)
-         AS k(instance_id text, hour_start bigint, account_id text, version bigint, record jsonb)),
+         AS k(instance_id text, hour_start bigint, account_id text, version bigint, record jsonb, n int)),
      previous AS (
        SELECT u.instance_id, u.hour_start, u.account_id FROM billing_usage u JOIN k USING (instance_id, hour_start)),
      written AS (
        INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record)
-       SELECT * FROM k
+       SELECT instance_id, hour_start, account_id, version, record FROM k
        ON CONFLICT (instance_id, hour_start) DO UPDATE
          SET account_id = EXCLUDED.account_id, version = EXCLUDED.version, record = EXCLUDED.record
          WHERE billing_usage.version < EXCLUDED.version
             OR (billing_usage.version = EXCLUDED.version AND billing_usage.record::text < EXCLUDED.record::text)
        RETURNING instance_id, hour_start)
-     SELECT w.instance_id, w.hour_start, p.account_id AS previous_account_id
-     FROM written w LEFT JOIN previous p USING (instance_id, hour_start)`,
+     SELECT k.n, p.account_id AS previous_account_id
+     FROM written w JOIN k USING (instance_id, hour_start) LEFT JOIN previous p USING (instance_id, hour_start)`,
     // One JSON document, not a jsonb[] parameter, whose literal node-postgres builds by escaping every quote of
-    // every record in JavaScript (the larger part of the statement's cost).
+    // every record in JavaScript (the larger part of the statement's cost). Rows come back as their index in it.
     [
       JSON.stringify(
-        records.map((r) => ({
+        records.map((r, n) => ({
           instance_id: r.instanceId,
           hour_start: r.hourStart,
           account_id: r.accountId,
           version: r.version,
           record: storedRecord(r),
+          n,
         })),
       ),
     ],
   );
-  const byKey = new Map(records.map((r) => [`${r.instanceId}|${r.hourStart}`, r]));
   return written.rows.flatMap((row) => {
-    const record = byKey.get(`${row.instance_id}|${row.hour_start}`);
+    const record = records[row.n];
     if (record === undefined) return [];
     const before = row.previous_account_id;
     return [{ record, previousAccountId: before !== null && before !== record.accountId ? before : undefined }];
