@@ -158,7 +158,7 @@ const invoiceLoop = runInvoiceLoop(
     pool,
     log,
     refresh: { adjustmentMonths: config.BILLING_ADJUSTMENT_MONTHS, batchSize: config.BILLING_INVOICE_BATCH },
-    staleHours: { topic: config.BILLING_HOURLY_TOPIC, clock, batchSize: config.BILLING_INVOICE_BATCH },
+    staleHours: { topic: config.BILLING_HOURLY_TOPIC, clock, batchSize: config.BILLING_INVOICE_BATCH, log },
     finalizer: {
       issuer: config.BILLING_ISSUER,
       numberPrefix: config.BILLING_INVOICE_PREFIX,

@@ -28,6 +28,27 @@ export async function loadPriceBook(db: Queryable): Promise<PriceBook> {
   return PriceBook.from(result.rows.map((row) => row.entry));
 }
 
+/**
+ * The stored price book's content as one digest (md5 over its keys and entries in key order), so a pass that read the
+ * book without a lock can tell, under lockPricesShared, whether a price changed since (priceBookFingerprint).
+ */
+const FINGERPRINT = `md5(coalesce(string_agg(key || E'\\n' || entry::text, E'\\n' ORDER BY key COLLATE "C"), ''))`;
+
+/** The price book and its fingerprint, read in one statement (one snapshot). */
+export async function loadPriceBookSnapshot(db: Queryable): Promise<{ book: PriceBook; fingerprint: string }> {
+  const result = await db.query<{ entries: PriceEntry[] | null; fingerprint: string }>(
+    `SELECT json_agg(entry ORDER BY key) AS entries, ${FINGERPRINT} AS fingerprint FROM billing_prices`,
+  );
+  const row = result.rows[0]!;
+  return { book: PriceBook.from(row.entries ?? []), fingerprint: row.fingerprint };
+}
+
+/** The fingerprint loadPriceBookSnapshot gives for the price book as stored now. */
+export async function priceBookFingerprint(db: Queryable): Promise<string> {
+  const result = await db.query<{ fingerprint: string }>(`SELECT ${FINGERPRINT} AS fingerprint FROM billing_prices`);
+  return result.rows[0]!.fingerprint;
+}
+
 /** Stores the latest value per account (records in offset order: the last one wins). */
 export async function upsertAccounts(db: Queryable, accounts: readonly Account[]): Promise<void> {
   const latest = new Map(accounts.map((a) => [a.accountId, a]));

@@ -1,10 +1,11 @@
 import { inTransaction, type Pool, type Queryable } from '@tally/db';
+import { createLogger, type Logger } from '@tally/log';
 import type { Account, BillingHourly } from '@tally/records';
-import { computeAccountHours } from './account-hours.ts';
+import { computeAccountHours, type AccountHoursResult } from './account-hours.ts';
 import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
 import { storeHourly } from './hourly-store.ts';
 import { monthAt } from './month-lookup.ts';
-import { loadAccounts, loadPriceBook } from './reference-tables.ts';
+import { loadAccounts, loadPriceBookSnapshot, priceBookFingerprint } from './reference-tables.ts';
 
 export interface StaleHoursOptions {
   /** billing.hourly topic name, for the outbox. */
@@ -17,7 +18,12 @@ export interface StaleHoursOptions {
   readonly quietMs?: number;
   /** ...or once its first mark is this old (default 60 s), even while it keeps being marked. */
   readonly maxDelayMs?: number;
+  /** Where a parked account is reported (default: a logger of its own). */
+  readonly log?: Logger;
 }
+
+/** Passes that find the price book changed between their read and their write, before one gives up until later. */
+const PRICE_ATTEMPTS = 3;
 
 /**
  * Recomputes the hours marked stale (markLaterHoursStale) from their stored quantities; stores and publishes those
@@ -27,57 +33,131 @@ export interface StaleHoursOptions {
  * ranges and the price book are read in a few statements and computed without locks (a long month takes a while on a
  * busy process); then, in one transaction under the consumers' locks, the accounts none of whose hours changed
  * meanwhile are written together, and the others keep their mark for the next pass (the consumer that wrote has
- * marked the account again anyway). Each mark is removed only if it was not set again meanwhile. Returns how many
- * accounts it brought up to date.
+ * marked the account again anyway). Each mark is removed only if it was not set again meanwhile.
+ *
+ * The price book is read before the locks, so the write checks under lockPricesShared that it did not change since
+ * (the prices consumer marks no stale hours: values stored with an outdated book would stay); if it did, nothing of
+ * the batch is stored and the pass starts over with the new book. An account whose computation throws (a
+ * deterministic error of its data) does not stop the others: its mark is parked with the reason and a log line, and
+ * tried again only when the account is marked again. Returns how many accounts it brought up to date or parked.
  *
  * @example
  * while ((await refreshStaleHours(pool, { topic, clock, batchSize: 50 })) > 0);
  */
 export async function refreshStaleHours(pool: Pool, options: StaleHoursOptions): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    const batch = await readStaleBatch(pool, options);
+    const done = await writeStaleBatch(pool, batch, options);
+    if (done !== undefined) return done;
+    if (attempt >= PRICE_ATTEMPTS) return batch.unknown;
+  }
+}
+
+/** An account's stale mark as read. */
+interface Mark {
+  readonly account_id: string;
+  readonly seq: string;
+}
+
+/** What a pass read and computed without locks; writeStaleBatch stores it. */
+export interface StaleBatch {
+  /** Marks of unknown accounts, forgotten while reading. */
+  readonly unknown: number;
+  /** The fingerprint of the price book the hours were computed with. */
+  readonly prices: string;
+  readonly computed: readonly ComputedAccount[];
+  /** Accounts whose computation threw: parked by the write. */
+  readonly failures: readonly (Mark & { readonly error: unknown })[];
+}
+
+interface ComputedAccount {
+  readonly range: StaleRange & { readonly seq: string };
+  readonly versions: string;
+  readonly result: AccountHoursResult;
+}
+
+/**
+ * The read half of refreshStaleHours: the marked accounts that are due, their stored hours recomputed with the price
+ * book as stored now (no locks held). Marks of unknown accounts are forgotten (their hours are parked; they are
+ * computed when the account arrives).
+ */
+export async function readStaleBatch(pool: Pool, options: StaleHoursOptions): Promise<StaleBatch> {
   const marked = await pool.query<{ account_id: string; from_hour: string; to_hour: string; seq: string }>(
     `SELECT account_id, from_hour, to_hour, seq FROM billing_hourly_stale
-     WHERE marked_at <= now() - make_interval(secs => $2) OR first_marked_at <= now() - make_interval(secs => $3)
+     WHERE parked_seq IS DISTINCT FROM seq
+       AND (marked_at <= now() - make_interval(secs => $2) OR first_marked_at <= now() - make_interval(secs => $3))
      ORDER BY account_id COLLATE "C" LIMIT $1`,
     [options.batchSize, (options.quietMs ?? 2_000) / 1000, (options.maxDelayMs ?? 60_000) / 1000],
   );
-  if (marked.rows.length === 0) return 0;
+  if (marked.rows.length === 0) return { unknown: 0, prices: '', computed: [], failures: [] };
   const accounts = await loadAccounts(
     pool,
     marked.rows.map((m) => m.account_id),
   );
-  // An unknown account's hours are parked; they are computed when the account arrives.
   const unknown = marked.rows.filter((m) => !accounts.has(m.account_id));
   await forgetMarks(pool, unknown);
+  const failures: (Mark & { error: unknown })[] = [];
   const ranges = marked.rows.flatMap((mark) => {
     const account = accounts.get(mark.account_id);
     if (account === undefined) return [];
-    const from = Number(mark.from_hour);
-    const start = monthAt(from, account.timeZone).start;
-    const end = monthAt(Number(mark.to_hour), account.timeZone).end;
-    return [{ account, from, start, end, seq: mark.seq }];
+    try {
+      const from = Number(mark.from_hour);
+      const start = monthAt(from, account.timeZone).start;
+      const end = monthAt(Number(mark.to_hour), account.timeZone).end;
+      return [{ account, from, start, end, seq: mark.seq }];
+    } catch (error) {
+      failures.push({ account_id: mark.account_id, seq: mark.seq, error });
+      return [];
+    }
   });
-  if (ranges.length === 0) return unknown.length;
+  if (ranges.length === 0) return { unknown: unknown.length, prices: '', computed: [], failures };
   const stored = await readStaleRanges(pool, ranges);
-  const prices = await loadPriceBook(pool);
+  const { book, fingerprint } = await loadPriceBookSnapshot(pool);
   const now = options.clock();
-  const computed = ranges.map((range) => {
+  const computed = ranges.flatMap((range) => {
     const values = stored.get(range.account.accountId) ?? [];
-    const result = computeAccountHours({
-      account: range.account,
-      hours: [],
-      stored: new Map(values.map((value) => [value.hourStart, value])),
-      usage: [],
-      prices,
-      recomputeFrom: range.from,
-      versionOf: (value) => Math.max((value?.version ?? 0) + 1, now),
-    });
-    return { range, versions: versionsOf(values), result };
+    try {
+      const result = computeAccountHours({
+        account: range.account,
+        hours: [],
+        stored: new Map(values.map((value) => [value.hourStart, value])),
+        usage: [],
+        prices: book,
+        recomputeFrom: range.from,
+        versionOf: (value) => Math.max((value?.version ?? 0) + 1, now),
+      });
+      return [{ range, versions: versionsOf(values), result }];
+    } catch (error) {
+      // A pure function throwing on this account's data: the others of the batch are still billed.
+      failures.push({ account_id: range.account.accountId, seq: range.seq, error });
+      return [];
+    }
   });
-  const ids = ranges.map((r) => r.account.accountId);
+  return { unknown: unknown.length, prices: fingerprint, computed, failures };
+}
+
+/**
+ * The write half of refreshStaleHours, in one transaction under the consumers' locks. Returns how many accounts it
+ * brought up to date or parked, or undefined (nothing written) when the price book changed since `batch` was read.
+ */
+export async function writeStaleBatch(
+  pool: Pool,
+  batch: StaleBatch,
+  options: StaleHoursOptions,
+): Promise<number | undefined> {
+  const { computed, failures } = batch;
+  if (computed.length === 0 && failures.length === 0) return batch.unknown;
+  const ids = computed.map((c) => c.range.account.accountId);
   const written = await inTransaction(pool, async (client) => {
     await lockPricesShared(client);
+    // A price stored since the read (the prices consumer holds the lock exclusively while it writes) would be
+    // stored as if not there, and nothing marks these hours again: store nothing, read again.
+    if (computed.length > 0 && (await priceBookFingerprint(client)) !== batch.prices) return undefined;
     await lockAccountHours(client, ids);
-    const current = await readStaleVersions(client, ranges);
+    const current = await readStaleVersions(
+      client,
+      computed.map((c) => c.range),
+    );
     const unchanged = computed.filter((c) => current.get(c.range.account.accountId) === c.versions);
     const changed = computed.filter((c) => current.get(c.range.account.accountId) !== c.versions);
     if (changed.length > 0) {
@@ -106,13 +186,46 @@ export async function refreshStaleHours(pool: Pool, options: StaleHoursOptions):
       client,
       unchanged.map((c) => ({ account_id: c.range.account.accountId, seq: c.range.seq })),
     );
-    return unchanged.length;
+    await parkMarks(client, failures);
+    return unchanged.length + failures.length;
   });
-  return unknown.length + written;
+  if (written === undefined) return undefined;
+  const log = options.log ?? defaultLog();
+  for (const failure of failures) {
+    log.error(
+      { accountId: failure.account_id, seq: failure.seq, err: failure.error },
+      'stale billing.hourly values of an account cannot be computed: its mark is parked',
+    );
+  }
+  return batch.unknown + written;
+}
+
+let fallbackLog: Logger | undefined;
+function defaultLog(): Logger {
+  return (fallbackLog ??= createLogger('billing'));
+}
+
+/**
+ * Parks the given marks with their errors, unless they were set again meanwhile (their seq moved: new input, tried
+ * on the next pass). A parked mark is skipped until the account is marked again.
+ */
+async function parkMarks(db: Queryable, marks: readonly (Mark & { readonly error: unknown })[]): Promise<void> {
+  if (marks.length === 0) return;
+  await db.query(
+    `UPDATE billing_hourly_stale s SET parked_seq = s.seq, parked_reason = k.reason, parked_at = now()
+     FROM unnest($1::text[], $2::bigint[], $3::text[]) AS k(account_id, seq, reason)
+     WHERE s.account_id = k.account_id AND s.seq = k.seq`,
+    [marks.map((m) => m.account_id), marks.map((m) => m.seq), marks.map((m) => reasonOf(m.error))],
+  );
+}
+
+/** An error as an operator reads it in the parked mark. */
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /** Removes the given stale marks unless they were set again meanwhile (their seq moved). */
-async function forgetMarks(db: Queryable, marks: readonly { account_id: string; seq: string }[]): Promise<void> {
+async function forgetMarks(db: Queryable, marks: readonly Mark[]): Promise<void> {
   if (marks.length === 0) return;
   await db.query(
     `DELETE FROM billing_hourly_stale s USING unnest($1::text[], $2::bigint[]) AS k(account_id, seq)
