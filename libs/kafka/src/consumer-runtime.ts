@@ -215,6 +215,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     holds.clear();
     batchByBatchUntil.clear();
     sentSinceCommit.clear();
+    reportedSinceCommit.clear();
     soughtTo.clear();
     readSinceJoin.clear();
     hints.forget();
@@ -470,6 +471,30 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     if (sent === undefined) sentSinceCommit.set(partition, (sent = new Set()));
     return sent;
   };
+  /**
+   * Dead letters logged and counted per partition since its last commit (coalescing only). A hold reports its letters
+   * when they are sent; a fallback that reads the range again batch by batch gets them back from attemptBatch, and
+   * reporting them again made tally_dead_lettered_total and the `dead-lettered` log count each letter twice.
+   */
+  const reportedSinceCommit = new Map<number, Set<string>>();
+  /** The letters not reported since the partition's last commit, now marked as reported. */
+  const unreported = (partition: number, letters: readonly DeadLetter[]): DeadLetter[] => {
+    let reported = reportedSinceCommit.get(partition);
+    if (reported === undefined) reportedSinceCommit.set(partition, (reported = new Set()));
+    const fresh: DeadLetter[] = [];
+    for (const letter of letters) {
+      const key = letterKey(letter);
+      if (reported.has(key)) continue;
+      reported.add(key);
+      fresh.push(letter);
+    }
+    return fresh;
+  };
+  /** After a commit that covers everything held or read again: the partition's letters start afresh. */
+  const forgetLetters = (partition: number) => {
+    sentSinceCommit.delete(partition);
+    reportedSinceCommit.delete(partition);
+  };
   /** One piece of work per partition at a time: its batches, and the timer's or stop's commit of what it holds. */
   const partitionTurns = new Map<number, Promise<unknown>>();
   const exclusive = <V>(partition: number, work: () => Promise<V>): Promise<V> => {
@@ -524,7 +549,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     }
     if (holds.get(partition) === held) holds.delete(partition);
     noteCommitted(partition, held.to);
-    sentSinceCommit.delete(partition);
+    forgetLetters(partition);
     const applied = { to: held.to, decoded: held.decoded, results: held.results.length };
     reportCommit(partition, applied, started, held.highWatermark, 'held batches committed');
   };
@@ -546,11 +571,14 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
     const until = batchByBatchUntil.get(partition);
     if (until !== undefined) {
       const applied = await attemptBatch(payload, sent, progress);
-      if (applied !== undefined && BigInt(applied.to) >= until) {
+      if (applied === undefined) return undefined;
+      // The letters of the range read again were reported when it was held.
+      const letters = unreported(partition, applied.letters);
+      if (BigInt(applied.to) >= until) {
         batchByBatchUntil.delete(partition);
-        sentSinceCommit.delete(partition);
+        forgetLetters(partition);
       }
-      return applied;
+      return { ...applied, letters };
     }
     const offsets = await storedOffsets();
     const held = holds.get(partition);
@@ -572,7 +600,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       const letters = [...decodeLetters, ...deadLetters.drain()];
       const fresh = letters.filter((letter) => !sent.has(letterKey(letter)));
       await sendOnce(letters, sent);
-      reportLetters(partition, fresh);
+      reportLetters(partition, unreported(partition, fresh));
       const last = messages[messages.length - 1]!.offset;
       const hold = held ?? startHold<R>(offsets.get(partition), messages[0]!.offset, Date.now());
       holds.set(partition, hold);

@@ -41,6 +41,8 @@ const env = loadConfig(
     SUM_STALL_MS: z.coerce.number().int().default(0),
     SUM_RETRY_ATTEMPTS: z.coerce.number().int().optional(),
     SUM_SLOW_COMMIT_MS: z.coerce.number().int().default(0),
+    /** The service named in dead letters, so consumers side by side on one topic tell theirs apart. */
+    SUM_SERVICE: z.string().default('sum-consumer'),
     COMMIT_INTERVAL_MS: z.coerce.number().int().positive().optional(),
     COMMIT_MAX_RECORDS: z.coerce.number().int().positive().optional(),
   }),
@@ -84,7 +86,7 @@ const accumulate =
 
 const running = await runConsumer<TrafficSample, Sum>(
   {
-    service: 'sum-consumer',
+    service: env.SUM_SERVICE,
     groupId: env.SUM_GROUP,
     topic: env.SUM_TOPIC,
     codec,
