@@ -7,7 +7,8 @@
 // samples are produced at a fixed rate (BENCH_METERING_LATENCY_RATE per second, default 20,000, for
 // BENCH_METERING_LATENCY_SECONDS, default 15; 0 skips it) and `p99LatencyMs` is the 99th percentile of the time
 // from a sample's send to the first usage.hourly value that counts it (see metering/latency.ts).
-// BENCH_METERING_SIZES=1000,10000 picks the fleet sizes. The last line is a JSON object with the figures.
+// BENCH_METERING_SIZES=1000,10000 picks the fleet sizes; BENCH_METERING_NODE_OPTIONS is the metering process's
+// NODE_OPTIONS. The last line is a JSON object with the figures.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -99,6 +100,10 @@ async function meterOnce(size: Size): Promise<Figures> {
       METERING_RETENTION_DAYS: '100000',
       METERING_METRICS_PORT: '0',
       LOG_LEVEL: 'info',
+      // BENCH_METERING_NODE_OPTIONS: Node flags of the metering process alone (a heap cap, --cpu-prof).
+      ...(process.env['BENCH_METERING_NODE_OPTIONS'] === undefined
+        ? {}
+        : { NODE_OPTIONS: process.env['BENCH_METERING_NODE_OPTIONS'] }),
     });
     const committed = async (): Promise<number> => {
       const result = await db.pool.query<{ n: string | null }>(
