@@ -1,5 +1,6 @@
 import type { Queryable } from '@tally/db';
 import type { UsageHourly } from '@tally/records';
+import { usageTieKey } from './latest-usage.ts';
 import { MEASURED_USAGE_COLUMNS, measuredUsageOf, type MeasuredUsageRow } from './measured-usage-row.ts';
 import type { MeasuredUsage } from './usage-measures.ts';
 
@@ -11,8 +12,8 @@ export interface ChangedUsage {
 }
 
 /**
- * Upserts usage values, keeping per instance-hour the highest version (equal versions: the greater jsonb text), and
- * returns those that changed the table. `records` must hold at most one value per instance-hour (use latestUsage).
+ * Upserts usage values, keeping per instance-hour the highest version (equal versions: the greater usageTieKey, the
+ * rule latestUsage applies; a row stored without one yields), and returns those that changed the table. `records` must hold at most one value per instance-hour (use latestUsage).
  *
  * @example
  * const changed = await upsertUsage(client, latestUsage(batch));
@@ -24,16 +25,18 @@ export async function upsertUsage(db: Queryable, records: readonly UsageHourly[]
   const written = await db.query<{ n: number; previous_account_id: string | null }>(
     `WITH k AS (
        SELECT * FROM json_to_recordset($1::json)
-         AS k(instance_id text, hour_start bigint, account_id text, version bigint, record jsonb, n int)),
+         AS k(instance_id text, hour_start bigint, account_id text, version bigint, record jsonb, tie_key text, n int)),
      previous AS (
        SELECT u.instance_id, u.hour_start, u.account_id FROM billing_usage u JOIN k USING (instance_id, hour_start)),
      written AS (
-       INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record)
-       SELECT instance_id, hour_start, account_id, version, record FROM k
+       INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record, tie_key)
+       SELECT instance_id, hour_start, account_id, version, record, tie_key FROM k
        ON CONFLICT (instance_id, hour_start) DO UPDATE
-         SET account_id = EXCLUDED.account_id, version = EXCLUDED.version, record = EXCLUDED.record
+         SET account_id = EXCLUDED.account_id, version = EXCLUDED.version, record = EXCLUDED.record,
+           tie_key = EXCLUDED.tie_key
          WHERE billing_usage.version < EXCLUDED.version
-            OR (billing_usage.version = EXCLUDED.version AND billing_usage.record::text < EXCLUDED.record::text)
+            OR (billing_usage.version = EXCLUDED.version
+                AND (billing_usage.tie_key IS NULL OR billing_usage.tie_key COLLATE "C" < EXCLUDED.tie_key))
        RETURNING instance_id, hour_start)
      SELECT k.n, p.account_id AS previous_account_id
      FROM written w JOIN k USING (instance_id, hour_start) LEFT JOIN previous p USING (instance_id, hour_start)`,
@@ -47,6 +50,7 @@ export async function upsertUsage(db: Queryable, records: readonly UsageHourly[]
           account_id: r.accountId,
           version: r.version,
           record: storedRecord(r),
+          tie_key: usageTieKey(r),
           n,
         })),
       ),
