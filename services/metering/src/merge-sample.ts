@@ -67,7 +67,8 @@ export function mergeSample(state: InstanceHour | undefined, sample: TrafficSamp
       txBytes: add('txBytes', current.txBytes, sample.txBytes),
       rxPackets: add('rxPackets', current.rxPackets, sample.rxPackets),
       txPackets: add('txPackets', current.txPackets, sample.txPackets),
-      cpuSeconds: addDecimals(current.cpuSeconds, sample.cpuSeconds),
+      // Secondary interfaces report "0"; a state's sum is already canonical, so adding it changes nothing.
+      cpuSeconds: sample.cpuSeconds === '0' ? current.cpuSeconds : addDecimals(current.cpuSeconds, sample.cpuSeconds),
       version: current.version + 1,
     },
   };
