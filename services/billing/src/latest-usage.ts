@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { usageKey, type UsageHourly } from '@tally/records';
 import { canonicalJson } from './canonical-json.ts';
 
@@ -42,8 +42,6 @@ function isRecord(value: Pick<UsageHourly, 'version'>): value is UsageHourly {
   return Array.isArray((value as Partial<UsageHourly>).counted);
 }
 
-const tieKeys = new WeakMap<UsageHourly, string>();
-
 /**
  * The one definition of the equal-version tie rule (latestUsage here, upsertUsage's `tie_key` in billing_usage): the
  * SHA-256 (hex) of the canonical JSON of the record as billing stores it (without its `counted` slots). Compared as
@@ -53,11 +51,54 @@ const tieKeys = new WeakMap<UsageHourly, string>();
  * usageTieKey(record); // 'c0ffee…' (64 hex digits)
  */
 export function usageTieKey(record: UsageHourly): string {
-  let key = tieKeys.get(record);
-  if (key === undefined) {
-    const stored = record.counted.length === 0 ? record : { ...record, counted: [] };
-    key = createHash('sha256').update(canonicalJson(stored)).digest('hex');
-    tieKeys.set(record, key);
+  return hash('sha256', storedCanonicalJson(record), 'hex');
+}
+
+/** Per shape of record (its keys in their order), the `"key":` prefixes in canonical order. */
+const shapes = new Map<
+  string,
+  { readonly own: readonly string[]; readonly keys: readonly string[]; readonly prefixes: readonly string[] }
+>();
+const MAX_SHAPES = 64;
+
+/**
+ * canonicalJson({ ...record, counted: [] }), without sorting the keys of every record: upsertUsage computes it for
+ * each record it writes, and canonicalJson took ~9 µs a record, against ~1 µs here. A value that is not a primitive
+ * (none in today's schema but `counted`) takes canonicalJson itself.
+ */
+export function storedCanonicalJson(record: UsageHourly): string {
+  const own = Object.keys(record);
+  const shapeKey = own.join('\u0000');
+  let shape = shapes.get(shapeKey);
+  // Keys holding the separator could share a shape key: the cached shape is used only for the very same keys.
+  if (shape === undefined || !sameKeys(shape.own, own)) {
+    const keys = [...own].sort();
+    shape = { own, keys, prefixes: keys.map((key, i) => `${i === 0 ? '{' : ','}${JSON.stringify(key)}:`) };
+    if (shapes.size >= MAX_SHAPES) shapes.clear();
+    shapes.set(shapeKey, shape);
   }
-  return key;
+  const values = record as unknown as Record<string, unknown>;
+  let text = '';
+  for (let i = 0; i < shape.keys.length; i += 1) {
+    const key = shape.keys[i]!;
+    const value = values[key];
+    let json: string;
+    if (key === 'counted') json = '[]';
+    else if (typeof value === 'string' || typeof value === 'boolean' || value === null) json = JSON.stringify(value);
+    else if (
+      typeof value === 'number' &&
+      Number.isFinite(value) &&
+      (!Number.isInteger(value) || Number.isSafeInteger(value))
+    )
+      json = JSON.stringify(value);
+    else json = canonicalJson(value);
+    text += shape.prefixes[i]! + json;
+  }
+  return shape.keys.length === 0 ? '{}' : `${text}}`;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
 }
