@@ -330,12 +330,16 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
 
   /**
    * One attempt at a batch: reconcile with the stored offset, decode, then apply it, bisecting on deterministic
-   * failures. Returns undefined when there was nothing to apply (a seek, or records already applied).
+   * failures. Returns undefined when there was nothing to apply (a seek, or records already applied). Each slice's
+   * dead letters are reported (`report`: logged, counted) as soon as its commit is made: reported at the end of the
+   * attempt, the letters of slices committed before a later slice failed transiently were never reported, since the
+   * retry skips what is committed (error-isolation.int.test.ts counted 1 of 3).
    */
   const attemptBatch = async (
     payload: EachBatchPayload,
     sent: Set<string>,
     progress: { offset: string },
+    report: (letters: readonly DeadLetter[]) => void,
   ): Promise<Applied | undefined> => {
     const { batch } = payload;
     const partition = batch.partition;
@@ -371,6 +375,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
         const to = (high + 1n).toString();
         await spec.commit(results, { topic: spec.topic, partition, from: offsets.get(partition), to });
         advance(to, lastOffset);
+        report(letters);
         applied.results += results.length;
         applied.letters.push(...letters);
         if (run.length < messages.length) log.debug({ topic: spec.topic, partition, to }, 'slice committed');
@@ -411,6 +416,7 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
           );
         }
         advance(to, message.offset);
+        report([letter]);
         applied.letters.push(letter);
         metrics.isolated.inc({ topic: spec.topic, error_class: errorClass });
       },
@@ -568,17 +574,16 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
   ): Promise<Applied | undefined> => {
     const { batch } = payload;
     const partition = batch.partition;
+    // A range read again batch by batch brings back letters its hold reported already.
+    const report = (letters: readonly DeadLetter[]) => reportLetters(partition, unreported(partition, letters));
     const until = batchByBatchUntil.get(partition);
     if (until !== undefined) {
-      const applied = await attemptBatch(payload, sent, progress);
-      if (applied === undefined) return undefined;
-      // The letters of the range read again were reported when it was held.
-      const letters = unreported(partition, applied.letters);
-      if (BigInt(applied.to) >= until) {
+      const applied = await attemptBatch(payload, sent, progress, report);
+      if (applied !== undefined && BigInt(applied.to) >= until) {
         batchByBatchUntil.delete(partition);
         forgetLetters(partition);
       }
-      return { ...applied, letters };
+      return applied;
     }
     const offsets = await storedOffsets();
     const held = holds.get(partition);
@@ -595,12 +600,12 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
         if (classifyError(error).kind !== 'deterministic') throw error;
         // A record of this batch breaks the pipeline: commit what is held, then isolate it as a batch of its own.
         if (held !== undefined) await commitHeld(partition, held);
-        return attemptBatch(payload, sent, progress);
+        return attemptBatch(payload, sent, progress, report);
       }
       const letters = [...decodeLetters, ...deadLetters.drain()];
       const fresh = letters.filter((letter) => !sent.has(letterKey(letter)));
       await sendOnce(letters, sent);
-      reportLetters(partition, unreported(partition, fresh));
+      report(fresh);
       const last = messages[messages.length - 1]!.offset;
       const hold = held ?? startHold<R>(offsets.get(partition), messages[0]!.offset, Date.now());
       holds.set(partition, hold);
@@ -713,11 +718,10 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
         try {
           const applied =
             bounds === undefined
-              ? await attemptBatch(payload, sent, progress)
+              ? await attemptBatch(payload, sent, progress, (letters) => reportLetters(partition, letters))
               : await exclusive(partition, () => attemptHeld(payload, sentOf(partition), progress, bounds));
           if (stalled) log.warn({ topic: spec.topic, partition, offset: progress.offset }, 'partition moves again');
           if (applied === undefined) return;
-          reportLetters(partition, applied.letters);
           reportCommit(partition, applied, started, batch.highWatermark, 'batch committed');
           await payload.heartbeat().catch(() => undefined);
           return;

@@ -2,7 +2,7 @@
  * Issue 10, item 3: deterministic errors that are not PoisonRecordError (a PostgreSQL data exception, a RangeError
  * from the pipeline, a service error marked not retryable) must reach the dead-letter topic within seconds while
  * every other record is committed exactly once; a transient error (serialization failure) is retried, not
- * dead-lettered.
+ * dead-lettered. The first test runs the per-fetch and the coalescing path (commitIntervalMs) side by side.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -35,15 +35,21 @@ const schemasDir = fileURLToPath(new URL('../../../schemas', import.meta.url));
 const children: ChildHandle[] = [];
 
 let db: TestDatabase;
+/** The coalescing run's own schema. */
+let coalescingDb: TestDatabase;
 beforeAll(async () => {
-  db = await createTestDatabase(endpoints.DATABASE_URL);
-  await db.pool.query(
-    'CREATE TABLE sums (instance_id text PRIMARY KEY, total bigint NOT NULL, records bigint NOT NULL)',
-  );
+  [db, coalescingDb] = await Promise.all([
+    createTestDatabase(endpoints.DATABASE_URL),
+    createTestDatabase(endpoints.DATABASE_URL),
+  ]);
+  for (const { pool } of [db, coalescingDb])
+    await pool.query(
+      'CREATE TABLE sums (instance_id text PRIMARY KEY, total bigint NOT NULL, records bigint NOT NULL)',
+    );
 });
 afterAll(async () => {
   for (const child of children) child.process.kill('SIGKILL');
-  await db.drop();
+  await Promise.all([db.drop(), coalescingDb.drop()]);
 });
 
 /** txBytes values sum-consumer.ts's SUM_FAULTS=1 reacts to, and what should happen to each. */
@@ -89,43 +95,30 @@ describe('deterministic errors that are not poison', () => {
     }
     await produce(kafka, codec, spec.name, samples);
 
-    const group = `isolation-${randomUUID()}`;
+    const runs = [
+      { mode: 'per fetch', db, env: {} },
+      // 64 KiB fetches (~800 records) held up to 1 s or 1 500 records: the faults sit inside coalesced ranges.
+      { mode: 'coalescing', db: coalescingDb, env: { COMMIT_INTERVAL_MS: '1000', COMMIT_MAX_RECORDS: '1500' } },
+    ].map((run) => ({
+      ...run,
+      group: `isolation-${randomUUID()}`,
+      service: `isolation-${run.mode.replace(' ', '-')}`,
+    }));
     const started = Date.now();
-    const consumer = await startSumConsumer({
-      SUM_TOPIC: spec.name,
-      SUM_GROUP: group,
-      DB_SCHEMA: db.schema,
-      SUM_FAULTS: '1',
-      MAX_BYTES_PER_PARTITION: '65536',
-    });
-    children.push(consumer.child);
-    const applied = count - 3;
-    expect(
-      await eventually(async () => (await recordsSummed(db.pool)) >= applied, 30_000),
-      consumer.child.output(),
-    ).toBe(true);
-    const seconds = (Date.now() - started) / 1000;
-    expect(seconds, 'all records applied or dead-lettered within seconds').toBeLessThan(30);
-
-    const letters = await readToEnd(kafka, deadLetterTopicOf(spec.name));
-    const seen = letters
-      .map(({ message }) => [message.key?.toString(), message.headers?.['tally.error.class']?.toString()])
-      .sort();
-    expect(seen).toEqual([
-      ['closed', 'AccountClosedError'],
-      ['overflow', 'pg.22003'],
-      ['range', 'RangeError'],
-    ]);
-    const reasons = new Map(
-      letters.map(({ message }) => [message.key?.toString(), message.headers?.['tally.error.message']?.toString()]),
+    const consumers = await Promise.all(
+      runs.map((run) =>
+        startSumConsumer({
+          SUM_TOPIC: spec.name,
+          SUM_GROUP: run.group,
+          SUM_SERVICE: run.service,
+          DB_SCHEMA: run.db.schema,
+          SUM_FAULTS: '1',
+          MAX_BYTES_PER_PARTITION: '65536',
+          ...run.env,
+        }),
+      ),
     );
-    expect(reasons.get('overflow')).toMatch(/numeric field overflow/);
-    expect(reasons.get('range')).toMatch(/txBytes 77 is out of range/);
-    expect(reasons.get('closed')).toMatch(/is closed/);
-    for (const { message } of letters) expect(message.headers?.['tally.source.topic']?.toString()).toBe(spec.name);
-
-    // Every other record exactly once (the serialization failure included), offsets at the end of each partition.
-    expect(await readSums(db.pool)).toEqual(expected);
+    children.push(...consumers.map((consumer) => consumer.child));
     const ends = new Map(
       await (async () => {
         const offsetsAdmin = kafka.admin();
@@ -135,13 +128,48 @@ describe('deterministic errors that are not poison', () => {
         return offsets.map((p) => [p.partition, p.high] as const);
       })(),
     );
-    expect(await storedOffsets(db.pool, group, spec.name)).toEqual(ends);
-    expect(await consumer.metric('tally_consumer_isolated_records_total')).toBe(3);
-    expect(await consumer.metric('tally_retries_total')).toBeGreaterThanOrEqual(2);
-    expect(consumer.child.output()).toMatch(/injected serialization failure/);
+    for (const [index, run] of runs.entries()) {
+      const { child } = consumers[index]!;
+      const done = async () => {
+        const offsets = await storedOffsets(run.db.pool, run.group, spec.name);
+        return [...ends].every(([partition, high]) => offsets.get(partition) === high);
+      };
+      expect(await eventually(done, 30_000), `${run.mode}: ${child.output()}`).toBe(true);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    expect(seconds, 'all records applied or dead-lettered within seconds').toBeLessThan(30);
 
-    consumer.child.process.kill('SIGTERM');
-    expect(await consumer.child.exited, consumer.child.output()).toBe(0);
+    const letters = await readToEnd(kafka, deadLetterTopicOf(spec.name));
+    for (const [index, run] of runs.entries()) {
+      const consumer = consumers[index]!;
+      const ours = letters.filter(({ message }) => message.headers?.['tally.service']?.toString() === run.service);
+      const seen = ours
+        .map(({ message }) => [message.key?.toString(), message.headers?.['tally.error.class']?.toString()])
+        .sort();
+      expect(seen, run.mode).toEqual([
+        ['closed', 'AccountClosedError'],
+        ['overflow', 'pg.22003'],
+        ['range', 'RangeError'],
+      ]);
+      const reasons = new Map(
+        ours.map(({ message }) => [message.key?.toString(), message.headers?.['tally.error.message']?.toString()]),
+      );
+      expect(reasons.get('overflow'), run.mode).toMatch(/numeric field overflow/);
+      expect(reasons.get('range'), run.mode).toMatch(/txBytes 77 is out of range/);
+      expect(reasons.get('closed'), run.mode).toMatch(/is closed/);
+      for (const { message } of ours) expect(message.headers?.['tally.source.topic']?.toString()).toBe(spec.name);
+
+      // Every other record exactly once (the serialization failure included), offsets at the end of each partition.
+      expect(await readSums(run.db.pool), run.mode).toEqual(expected);
+      expect(await recordsSummed(run.db.pool), run.mode).toBe(count - 3);
+      expect(await consumer.metric('tally_consumer_isolated_records_total'), run.mode).toBe(3);
+      expect(await consumer.metric('tally_dead_lettered_total'), run.mode).toBe(3);
+      expect(await consumer.metric('tally_retries_total'), run.mode).toBeGreaterThanOrEqual(2);
+      expect(consumer.child.output(), run.mode).toMatch(/injected serialization failure/);
+
+      consumer.child.process.kill('SIGTERM');
+      expect(await consumer.child.exited, `${run.mode}: ${consumer.child.output()}`).toBe(0);
+    }
   }, 90_000);
 
   it('reports a transient failure past its retry budget as a stalled partition, and clears it once it moves', async () => {
