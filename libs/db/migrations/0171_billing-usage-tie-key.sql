@@ -4,7 +4,8 @@
 -- jsonb text (other key order, `counted` left out, the database's collation): a replay that batched records
 -- differently could keep another value. Both now compare the key services/billing latest-usage.ts `usageTieKey`
 -- computes once (SHA-256 hex of the stored form's canonical JSON), compared COLLATE "C". Rows stored before have none
--- (NULL): any equal-version value replaces them once, after which they have one.
+-- (NULL): an equal value gives them their key without counting as a change; a different one of the same version
+-- replaces them once.
 ALTER TABLE billing_usage ADD COLUMN tie_key text;
 
 -- Down Migration

@@ -102,18 +102,32 @@ describe('upsertUsage with latestUsage', () => {
     expect(await store([[b], [a]])).toEqual(inMemory);
   });
 
-  it('lets an equal-version value replace a row stored before tie keys, once', async () => {
+  it('keys rows stored before tie keys: an equal value without a change, a different one replaces them once', async () => {
     const a = usage({ hourStart: first, txBytes: 10 });
+    const b = usage({ instanceId: 'i-2', hourStart: first, txBytes: 10 });
     await db.pool.query('TRUNCATE billing_usage');
     await db.pool.query(
-      `INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record) VALUES ($1, $2, $3, $4, $5)`,
-      [a.instanceId, a.hourStart, a.accountId, a.version, JSON.stringify({ ...a, txBytes: 11 })],
+      `INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record)
+       VALUES ($1, $2, $3, $4, $5), ($6, $2, $3, $4, $7)`,
+      [
+        a.instanceId,
+        a.hourStart,
+        a.accountId,
+        a.version,
+        JSON.stringify(a),
+        b.instanceId,
+        JSON.stringify({ ...b, txBytes: 11 }),
+      ],
     );
-    expect(await upsertUsage(db.pool, [a])).toHaveLength(1);
-    expect(await upsertUsage(db.pool, [a])).toHaveLength(0);
-    const row = await db.pool.query<{ tx: string; tie_key: string | null }>(
-      `SELECT record->>'txBytes' AS tx, tie_key FROM billing_usage`,
+    expect((await upsertUsage(db.pool, [a, b])).map((c) => c.record)).toEqual([b]);
+    expect(await upsertUsage(db.pool, [a, b])).toEqual([]);
+    const rows = await db.pool.query<{ tx: string; tie_key: string | null }>(
+      `SELECT record->>'txBytes' AS tx, tie_key FROM billing_usage ORDER BY instance_id`,
     );
-    expect(row.rows).toEqual([{ tx: '10', tie_key: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown }]);
+    const key = expect.stringMatching(/^[0-9a-f]{64}$/) as unknown;
+    expect(rows.rows).toEqual([
+      { tx: '10', tie_key: key },
+      { tx: '10', tie_key: key },
+    ]);
   });
 });

@@ -27,7 +27,10 @@ export async function upsertUsage(db: Queryable, records: readonly UsageHourly[]
        SELECT * FROM json_to_recordset($1::json)
          AS k(instance_id text, hour_start bigint, account_id text, version bigint, record jsonb, tie_key text, n int)),
      previous AS (
-       SELECT u.instance_id, u.hour_start, u.account_id FROM billing_usage u JOIN k USING (instance_id, hour_start)),
+       SELECT u.instance_id, u.hour_start, u.account_id,
+         -- A row stored before tie keys (0171) gets its key from an equal value without counting as a change.
+         (u.tie_key IS NULL AND u.version = k.version AND u.record = k.record) AS keyed
+       FROM billing_usage u JOIN k USING (instance_id, hour_start)),
      written AS (
        INSERT INTO billing_usage (instance_id, hour_start, account_id, version, record, tie_key)
        SELECT instance_id, hour_start, account_id, version, record, tie_key FROM k
@@ -39,7 +42,8 @@ export async function upsertUsage(db: Queryable, records: readonly UsageHourly[]
                 AND (billing_usage.tie_key IS NULL OR billing_usage.tie_key COLLATE "C" < EXCLUDED.tie_key))
        RETURNING instance_id, hour_start)
      SELECT k.n, p.account_id AS previous_account_id
-     FROM written w JOIN k USING (instance_id, hour_start) LEFT JOIN previous p USING (instance_id, hour_start)`,
+     FROM written w JOIN k USING (instance_id, hour_start) LEFT JOIN previous p USING (instance_id, hour_start)
+     WHERE p.keyed IS NOT TRUE`,
     // One JSON document, not a jsonb[] parameter, whose literal node-postgres builds by escaping every quote of
     // every record in JavaScript (the larger part of the statement's cost). Rows come back as their index in it.
     [
