@@ -23,9 +23,10 @@ import {
   type ValueCodec,
 } from '@tally/kafka';
 import { createLogger, shutdownWatchdog } from '@tally/log';
-import { account, billingHourly, invoice, payment, usageHourly } from '@tally/records';
+import { account, billingHourly, invoice, payment } from '@tally/records';
 import { Counter } from 'prom-client';
 import { accountConsumerSpec } from './account-consumer.ts';
+import { billedUsageTopic } from './billed-usage-topic.ts';
 import { finalizeGate } from './caught-up.ts';
 import { billingEnv, graceMs } from './config.ts';
 import { runInvoiceLoop } from './invoice-loops.ts';
@@ -71,7 +72,7 @@ const blockedGauge = new Counter({
 const metricsServer = await serveMetrics(metrics.registry, config.BILLING_METRICS_PORT);
 
 // Topic names may be overridden (tests, benchmarks); the schemas are the catalog's.
-const usageTopic = typedTopic({ ...topics.usageHourly, name: config.BILLING_USAGE_TOPIC }, usageHourly);
+const usageTopic = billedUsageTopic({ ...topics.usageHourly, name: config.BILLING_USAGE_TOPIC });
 // Price entries have their own Avro shape: keep the catalog's wire mapping, change only the name.
 const pricesTopic = { ...typedTopics.prices, spec: { ...topics.prices, name: config.BILLING_PRICES_TOPIC } };
 const accountsTopic = typedTopic({ ...topics.accounts, name: config.BILLING_ACCOUNTS_TOPIC }, account);
