@@ -159,7 +159,13 @@ const invoiceLoop = runInvoiceLoop(
     pool,
     log,
     refresh: { adjustmentMonths: config.BILLING_ADJUSTMENT_MONTHS, batchSize: config.BILLING_INVOICE_BATCH },
-    staleHours: { topic: config.BILLING_HOURLY_TOPIC, clock, batchSize: config.BILLING_INVOICE_BATCH, log },
+    staleHours: {
+      topic: config.BILLING_HOURLY_TOPIC,
+      clock,
+      batchSize: config.BILLING_INVOICE_BATCH,
+      log,
+      registry: metrics.registry,
+    },
     finalizer: {
       issuer: config.BILLING_ISSUER,
       numberPrefix: config.BILLING_INVOICE_PREFIX,

@@ -6,6 +6,7 @@ import { consumerBasics, toDeadLetters, type BillingConsumerOptions } from './co
 import { markDirty, markDirtyByCurrency } from './dirty-accounts.ts';
 import { lockPricesExclusive } from './hourly-locks.ts';
 import { pendingAccountHours, refreshAccountHours } from './hourly-refresh.ts';
+import { markHoursStaleForPrices } from './price-stale-hours.ts';
 import { loadPriceBook, upsertPrices } from './reference-tables.ts';
 
 export interface PriceConsumerOptions extends BillingConsumerOptions<PriceEntry> {
@@ -15,7 +16,9 @@ export interface PriceConsumerOptions extends BillingConsumerOptions<PriceEntry>
 
 /**
  * prices → billing_prices. An entry whose pricing model is invalid goes to the dead-letter topic. A new price can
- * make parked account-hours billable (recomputed here) and changes drafts in its currency (marked).
+ * make parked account-hours billable (recomputed here), changes drafts in its currency (marked), and, when it applies
+ * to hours already stored (backdated, or replayed after usage), their billing.hourly values: those accounts are marked
+ * stale for refreshStaleHours (before the parked hours are computed, which may fold the mark in).
  */
 export function priceConsumerSpec(options: PriceConsumerOptions): ConsumerSpec<PriceEntry, PriceEntry> {
   return transactionalConsumerSpec({
@@ -29,6 +32,7 @@ export function priceConsumerSpec(options: PriceConsumerOptions): ConsumerSpec<P
       if (results.length > 0) {
         await lockPricesExclusive(client);
         await upsertPrices(client, results);
+        await markHoursStaleForPrices(client, results);
         const pending = await pendingAccountHours(client);
         if (pending.length > 0) {
           await refreshAccountHours(client, pending, {

@@ -1,5 +1,6 @@
 import { inTransaction, type Pool, type Queryable } from '@tally/db';
 import { createLogger, type Logger } from '@tally/log';
+import { Gauge, type Registry } from 'prom-client';
 import type { Account, BillingHourly } from '@tally/records';
 import { computeAccountHours, type AccountHoursResult } from './account-hours.ts';
 import { lockAccountHours, lockPricesShared } from './hourly-locks.ts';
@@ -20,6 +21,8 @@ export interface StaleHoursOptions {
   readonly maxDelayMs?: number;
   /** Where a parked account is reported (default: a logger of its own). */
   readonly log?: Logger;
+  /** Where `tally_billing_stale_parked` (marks parked at their current seq, set after each pass) is registered. */
+  readonly registry?: Registry;
 }
 
 /** Passes that find the price book changed between their read and their write, before one gives up until later. */
@@ -36,7 +39,8 @@ const PRICE_ATTEMPTS = 3;
  * marked the account again anyway). Each mark is removed only if it was not set again meanwhile.
  *
  * The price book is read before the locks, so the write checks under lockPricesShared that it did not change since
- * (the prices consumer marks no stale hours: values stored with an outdated book would stay); if it did, nothing of
+ * (the prices consumer marks the accounts a new price applies to with a new seq, so such values would be redone, but
+ * only after being stored and published once with the outdated book); if it did, nothing of
  * the batch is stored and the pass starts over with the new book. An account whose computation throws (a
  * deterministic error of its data) does not stop the others: its mark is parked with the reason and a log line, and
  * tried again only when the account is marked again. Returns how many accounts it brought up to date or parked.
@@ -48,9 +52,31 @@ export async function refreshStaleHours(pool: Pool, options: StaleHoursOptions):
   for (let attempt = 1; ; attempt += 1) {
     const batch = await readStaleBatch(pool, options);
     const done = await writeStaleBatch(pool, batch, options);
-    if (done !== undefined) return done;
-    if (attempt >= PRICE_ATTEMPTS) return batch.unknown;
+    if (done !== undefined || attempt >= PRICE_ATTEMPTS) {
+      if (options.registry !== undefined) parkedGauge(options.registry).set(await parkedMarks(pool));
+      return done ?? batch.unknown;
+    }
   }
+}
+
+/** Marks parked at their current seq: accounts whose stale values cannot be computed until new input arrives. */
+export async function parkedMarks(db: Queryable): Promise<number> {
+  const result = await db.query<{ n: string }>(`SELECT count(*) AS n FROM billing_hourly_stale WHERE parked_seq = seq`);
+  return Number(result.rows[0]!.n);
+}
+
+const gauges = new WeakMap<Registry, Gauge>();
+function parkedGauge(registry: Registry): Gauge {
+  let gauge = gauges.get(registry);
+  if (gauge === undefined) {
+    gauge = new Gauge({
+      name: 'tally_billing_stale_parked',
+      help: 'Accounts whose stale billing.hourly values cannot be computed: marks parked with their reason (billing_hourly_stale.parked_reason) until the account is marked again',
+      registers: [registry],
+    });
+    gauges.set(registry, gauge);
+  }
+  return gauge;
 }
 
 /** An account's stale mark as read. */
@@ -102,7 +128,9 @@ export async function readStaleBatch(pool: Pool, options: StaleHoursOptions): Pr
     if (account === undefined) return [];
     try {
       const from = Number(mark.from_hour);
-      const start = monthAt(from, account.timeZone).start;
+      // Hours after from_hour are stale (the prices consumer marks from effectiveFrom - 1): the month of from + 1 is
+      // the first one to read, not the one before when a price takes effect at a month's start.
+      const start = monthAt(from + 1, account.timeZone).start;
       const end = monthAt(Number(mark.to_hour), account.timeZone).end;
       return [{ account, from, start, end, seq: mark.seq }];
     } catch (error) {
