@@ -6,7 +6,7 @@ import { consumerBasics, toDeadLetters, type BillingConsumerOptions } from './co
 import { markDirty, markDirtyByCurrency } from './dirty-accounts.ts';
 import { lockPricesExclusive } from './hourly-locks.ts';
 import { pendingAccountHours, refreshAccountHours } from './hourly-refresh.ts';
-import { markHoursStaleForPrices } from './price-stale-hours.ts';
+import { changedPrices, markHoursStaleForPrices } from './price-stale-hours.ts';
 import { loadPriceBook, upsertPrices } from './reference-tables.ts';
 
 export interface PriceConsumerOptions extends BillingConsumerOptions<PriceEntry> {
@@ -17,8 +17,9 @@ export interface PriceConsumerOptions extends BillingConsumerOptions<PriceEntry>
 /**
  * prices → billing_prices. An entry whose pricing model is invalid goes to the dead-letter topic. A new price can
  * make parked account-hours billable (recomputed here), changes drafts in its currency (marked), and, when it applies
- * to hours already stored (backdated, or replayed after usage), their billing.hourly values: those accounts are marked
- * stale for refreshStaleHours (before the parked hours are computed, which may fold the mark in).
+ * to hours already stored (backdated, or arriving after usage in a rebuild), their billing.hourly values: those
+ * accounts are marked stale for refreshStaleHours, for new or changed entries only (re-reading stored prices marks
+ * nothing), before the parked hours are computed (which may fold the mark in).
  */
 export function priceConsumerSpec(options: PriceConsumerOptions): ConsumerSpec<PriceEntry, PriceEntry> {
   return transactionalConsumerSpec({
@@ -31,8 +32,9 @@ export function priceConsumerSpec(options: PriceConsumerOptions): ConsumerSpec<P
     apply: async (client, results) => {
       if (results.length > 0) {
         await lockPricesExclusive(client);
+        const changed = await changedPrices(client, results);
         await upsertPrices(client, results);
-        await markHoursStaleForPrices(client, results);
+        await markHoursStaleForPrices(client, changed);
         const pending = await pendingAccountHours(client);
         if (pending.length > 0) {
           await refreshAccountHours(client, pending, {

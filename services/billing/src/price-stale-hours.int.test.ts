@@ -178,8 +178,11 @@ describe('prices consumer: a price for hours already stored', () => {
     expect(await hourly(priceLate)).toEqual(await hourly(priceFirst));
     expect(await hourly(priceLate)).not.toEqual(expected);
 
+    // Prices read again (a replay of the topic) change nothing stored: nothing is marked.
+    await consumePrices(priceLate, [...LATE.slice(0, 1), again], 3);
+    expect(await marks(priceLate)).toEqual([]);
     // A price from after the stored hours (the usual case) marks nothing.
-    await consumePrices(priceLate, [entry('egress.gb', 'USD', '2025-05-01T00:00:00Z', perUnit('0.06'))], 3);
+    await consumePrices(priceLate, [entry('egress.gb', 'USD', '2025-05-01T00:00:00Z', perUnit('0.06'))], 5);
     expect(await marks(priceLate)).toEqual([]);
   }, 30_000);
 

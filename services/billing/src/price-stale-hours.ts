@@ -1,5 +1,26 @@
 import type { Queryable } from '@tally/db';
 import type { PriceEntry } from '@tally/records';
+import { priceEntryKey } from './price-entry-key.ts';
+
+/**
+ * The entries (the last per key, as upsertPrices stores them) that the stored price book lacks or holds with another
+ * value: only those can change stored hours. Call it before storing them, so a replay of the prices topic marks
+ * nothing instead of every account's whole history.
+ *
+ * @example
+ * const changed = await changedPrices(client, entries); await upsertPrices(client, entries);
+ */
+export async function changedPrices(db: Queryable, entries: readonly PriceEntry[]): Promise<PriceEntry[]> {
+  const latest = new Map(entries.map((e) => [priceEntryKey(e), e]));
+  if (latest.size === 0) return [];
+  const same = await db.query<{ key: string }>(
+    `SELECT p.key FROM billing_prices p JOIN unnest($1::text[], $2::jsonb[]) AS k(key, entry) USING (key)
+     WHERE p.entry = k.entry`,
+    [[...latest.keys()], [...latest.values()].map((e) => JSON.stringify(e))],
+  );
+  for (const { key } of same.rows) latest.delete(key);
+  return [...latest.values()];
+}
 
 /**
  * Marks stale (billing_hourly_stale, as markLaterHoursStale does) every account of an entry's currency that has stored
