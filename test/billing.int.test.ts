@@ -414,11 +414,18 @@ describe('billing over Kafka and PostgreSQL', () => {
     // billing.hourly values settle once the stale later hours are recomputed (the stream is in random order).
     const settled = await eventually(async () => {
       const left = await firstDb.pool.query<{ n: string }>(
-        `SELECT (SELECT count(*) FROM billing_hourly_stale) + (SELECT count(*) FROM billing_pending_hours) AS n`,
+        // A mark parked at its seq (its account cannot be computed) stays until new input: not waited for.
+        `SELECT (SELECT count(*) FROM billing_hourly_stale WHERE parked_seq IS DISTINCT FROM seq)
+         + (SELECT count(*) FROM billing_pending_hours) AS n`,
       );
       return left.rows[0]!.n === '0';
     }, 60_000);
     expect(settled, child.output()).toBe(true);
+    // ...and none was parked (its values would stay stale): its reason, not a wait until the timeout.
+    const parked = await firstDb.pool.query(
+      `SELECT account_id, parked_reason FROM billing_hourly_stale WHERE parked_seq = seq ORDER BY account_id`,
+    );
+    expect(parked.rows, child.output()).toEqual([]);
     published = (
       await firstDb.pool.query<{ value: BillingHourly }>(
         'SELECT value FROM billing_hourly ORDER BY account_id, hour_start',

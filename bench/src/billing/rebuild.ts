@@ -188,13 +188,23 @@ export async function rebuildMonth(options: RebuildOptions): Promise<RebuildFigu
         consumeSeconds = (performance.now() - started) / 1000;
         const settled = async () => {
           const result = await db.pool.query<{ n: string }>(
-            `SELECT (SELECT count(*) FROM billing_hourly_stale) + (SELECT count(*) FROM billing_pending_hours) AS n`,
+            // A mark parked at its seq (its account cannot be computed) stays until new input: not waited for.
+            `SELECT (SELECT count(*) FROM billing_hourly_stale WHERE parked_seq IS DISTINCT FROM seq)
+               + (SELECT count(*) FROM billing_pending_hours) AS n`,
           );
           return Number(result.rows[0]?.n) === 0;
         };
         if (!(await eventually(settled, 3_600_000, 200)))
           throw new Error(`stale hourly values were never recomputed:\n${child.output()}`);
         staleSeconds = (performance.now() - started) / 1000 - consumeSeconds;
+        const parked = await db.pool.query<{ account_id: string; parked_reason: string | null }>(
+          `SELECT account_id, parked_reason FROM billing_hourly_stale WHERE parked_seq = seq ORDER BY account_id`,
+        );
+        if (parked.rows.length > 0)
+          options.log.warn(
+            { parked: parked.rows },
+            'stale hourly values of some accounts could not be computed (parked)',
+          );
       } finally {
         child.process.kill('SIGTERM');
         await child.exited;
