@@ -191,3 +191,38 @@ describe('computeAccountHours', () => {
     );
   });
 });
+
+describe('computeAccountHours: recomputing stored hours whose values did not move', () => {
+  it('publishes none of them, whatever the key order of the stored lines (jsonb reorders them)', () => {
+    const hours = [0, 1, 2, 3];
+    const computed = computeAccountHours({
+      account: acct,
+      hours: hours.map((h) => first + h * HOUR),
+      stored: new Map(),
+      usage: hours.flatMap(usageOf),
+      prices: book,
+      versionOf: () => 1,
+    }).values;
+    expect(computed).toHaveLength(4);
+    // As PostgreSQL gives a jsonb value back: keys by length, then bytewise.
+    const asJsonb = (value: BillingHourly): BillingHourly => ({
+      ...value,
+      lines: value.lines.map(
+        (line) =>
+          JSON.parse(JSON.stringify({ sku: line.sku, amount: line.amount, quantity: line.quantity })) as typeof line,
+      ),
+    });
+    const again = computeAccountHours({
+      account: acct,
+      hours: [],
+      stored: new Map(computed.map((value) => [value.hourStart, asJsonb(value)])),
+      usage: [],
+      prices: book,
+      recomputeFrom: -Infinity,
+      versionOf: (stored) => (stored?.version ?? 0) + 1,
+    });
+    expect(again.failed).toEqual([]);
+    expect(again.values).toEqual([]);
+    expect([...again.positions.keys()]).toEqual(computed.map((value) => value.hourStart));
+  });
+});

@@ -325,13 +325,21 @@ export function computeAccountHours(input: AccountHoursInput): AccountHoursResul
   return { values, failed, positions };
 }
 
-/** Whether two values of an account-hour say the same (versions aside). */
+/**
+ * Whether two values of an account-hour say the same (versions aside). Field by field: a value read back from
+ * `billing_hourly` (jsonb) has its lines' keys in jsonb's order, not the order accountHour writes them, so comparing
+ * their JSON text found every stored hour changed and republished it with a new version on every recompute.
+ */
 function sameValue(a: BillingHourly, b: BillingHourly): boolean {
   return (
     a.currency === b.currency &&
     a.hourTotal === b.hourTotal &&
     a.monthToDate === b.monthToDate &&
-    JSON.stringify(a.lines) === JSON.stringify(b.lines)
+    a.lines.length === b.lines.length &&
+    a.lines.every((line, i) => {
+      const other = b.lines[i]!;
+      return line.sku === other.sku && line.quantity === other.quantity && line.amount === other.amount;
+    })
   );
 }
 
