@@ -41,6 +41,19 @@ export interface TopicCount {
   readonly records: number | null;
 }
 
+/** Billing's own backlog: hourly values waiting to be recomputed, and what waits for an operator or for input. */
+export interface BillingBacklog {
+  /** Accounts whose stored hourly values are marked stale and not parked (the stale-hours pass recomputes them). */
+  readonly staleAccounts: number;
+  /** Seconds since the oldest of those marks was first set; null when there are none. */
+  readonly oldestStaleAgeSeconds: number | null;
+  /** Stale marks parked because the account's hours could not be computed: an operator must look (oldest first). */
+  readonly parked: readonly { readonly accountId: string; readonly reason: string; readonly parkedAt: string }[];
+  /** Account-hours parked until their account or a price arrives. */
+  readonly pendingHours: number;
+  readonly problem?: string;
+}
+
 export interface StatusReport {
   readonly at: string;
   readonly stallAfterSeconds: number;
@@ -49,6 +62,7 @@ export interface StatusReport {
   readonly deadLetters24h: readonly TopicCount[];
   readonly lateSamples24h: readonly TopicCount[];
   readonly lastFinalized: { readonly month: string | null; readonly invoices: number; readonly problem?: string };
+  readonly billing: BillingBacklog;
 }
 
 /**
@@ -114,5 +128,11 @@ export function renderStatus(report: StatusReport): string {
     '',
     `last finalized month: ${f.problem ?? (f.month === null ? 'none yet' : `${f.month} (${f.invoices} invoices)`)}`,
   );
+  const b = report.billing;
+  lines.push(
+    '',
+    `billing hourly values: ${b.problem ?? `${b.staleAccounts} accounts to recompute (oldest mark ${age(b.oldestStaleAgeSeconds)}), ${b.parked.length} parked, ${b.pendingHours} account-hours waiting for an account or a price`}`,
+  );
+  for (const p of b.parked) lines.push(`  PARKED ${p.accountId} since ${p.parkedAt}: ${p.reason}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,8 @@
 /**
  * `tally status` on the real broker and PostgreSQL, for a metering group with known positions: lag per partition
  * from the offsets stored in PostgreSQL (and Kafka's committed ones beside them), a partition stalled for an hour,
- * the outbox backlog with a parked row, and dead letters and late samples of the last 24 h by record timestamp.
+ * the outbox backlog with a parked row, dead letters and late samples of the last 24 h by record timestamp, and
+ * billing's hourly backlog (a stale mark, a parked one with its reason, an hour waiting for its price).
  */
 import { randomBytes } from 'node:crypto';
 import { connectionEnv, loadConfig } from '@tally/config';
@@ -66,6 +67,19 @@ beforeAll(async () => {
   await db.pool.query(
     `INSERT INTO outbox (topic, key, payload, created_at, parked_at, error) VALUES ('usage', 'd', '{}', now(), now(), 'too large')`,
   );
+  // Billing: one account's hours waiting for the stale pass (marked 5 minutes ago), one parked with its reason, and
+  // one account-hour waiting for its price.
+  await db.pool.query(
+    `INSERT INTO billing_hourly_stale (account_id, from_hour, to_hour, first_marked_at) VALUES
+       ('acc-stale', 0, 3600000, now() - interval '5 minutes'), ('acc-parked', 0, 3600000, now())`,
+  );
+  await db.pool.query(
+    `UPDATE billing_hourly_stale SET parked_seq = seq, parked_reason = 'RangeError: unknown time zone', parked_at = now()
+     WHERE account_id = 'acc-parked'`,
+  );
+  await db.pool.query(
+    `INSERT INTO billing_pending_hours (account_id, hour_start, reason) VALUES ('acc-new', 0, 'no price in force')`,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -123,6 +137,12 @@ describe('tally status', () => {
     expect(report.deadLetters24h.find((t) => t.topic === dlq.name)).toEqual({ topic: dlq.name, records: 3 });
     expect(report.lateSamples24h).toEqual([{ topic: late.name, records: 2 }]);
     expect(report.lastFinalized).toEqual({ month: null, invoices: 0 });
+    expect(report.billing).toMatchObject({
+      staleAccounts: 1,
+      parked: [{ accountId: 'acc-parked', reason: 'RangeError: unknown time zone' }],
+      pendingHours: 1,
+    });
+    expect(report.billing.oldestStaleAgeSeconds).toBeGreaterThan(290);
 
     const text = await tally([]);
     expect(text.code).toBe(0);
@@ -130,6 +150,10 @@ describe('tally status', () => {
     expect(text.out).toContain('3 rows, oldest 10m, 1 parked');
     expect(text.out).toContain(`  ${dlq.name}: 3`);
     expect(text.out).toContain('last finalized month: none yet');
+    expect(text.out).toContain(
+      'billing hourly values: 1 accounts to recompute (oldest mark 5m), 1 parked, 1 account-hours waiting for an account or a price',
+    );
+    expect(text.out).toMatch(/ {2}PARKED acc-parked since \S+: RangeError: unknown time zone/);
 
     // A shorter threshold than the hour: still stalled; a longer one: not.
     const patient = JSON.parse((await tally(['--json', '--stall-after', '7200'])).out) as StatusReport;

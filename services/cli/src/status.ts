@@ -12,6 +12,7 @@ import { replayTargets, schemaOf, SERVICES, type ReplayTarget, type Service } fr
 import {
   partitionStatus,
   renderStatus,
+  type BillingBacklog,
   type GroupStatus,
   type OutboxStatus,
   type StatusReport,
@@ -125,6 +126,38 @@ async function outboxStatus(pool: Pool, service: string, schema: string): Promis
   }
 }
 
+/**
+ * Billing's hourly backlog: stale marks waiting for the stale-hours pass, marks parked at their current seq (the
+ * account's hours could not be computed; a new mark retries them), and account-hours waiting for an account or price.
+ */
+async function billingBacklog(pool: Pool): Promise<BillingBacklog> {
+  try {
+    const [stale, parked, pending] = await Promise.all([
+      pool.query<{ accounts: string; oldest: number | null }>(
+        `SELECT count(*) AS accounts, extract(epoch FROM now() - min(first_marked_at))::float8 AS oldest
+         FROM billing_hourly_stale WHERE parked_seq IS DISTINCT FROM seq`,
+      ),
+      pool.query<{ account_id: string; reason: string; parked_at: Date }>(
+        `SELECT account_id, parked_reason AS reason, parked_at FROM billing_hourly_stale
+         WHERE parked_seq = seq ORDER BY parked_at, account_id COLLATE "C"`,
+      ),
+      pool.query<{ hours: string }>('SELECT count(*) AS hours FROM billing_pending_hours'),
+    ]);
+    return {
+      staleAccounts: Number(stale.rows[0]?.accounts ?? 0),
+      oldestStaleAgeSeconds: stale.rows[0]?.oldest ?? null,
+      parked: parked.rows.map((row) => ({
+        accountId: row.account_id,
+        reason: row.reason,
+        parkedAt: row.parked_at.toISOString(),
+      })),
+      pendingHours: Number(pending.rows[0]?.hours ?? 0),
+    };
+  } catch (error) {
+    return { staleAccounts: 0, oldestStaleAgeSeconds: null, parked: [], pendingHours: 0, problem: message(error) };
+  }
+}
+
 /** Records whose timestamp is at or after `since`, per topic, from the broker's time index (nothing is read). */
 async function countSince(admin: Admin, topics: readonly string[], since: number): Promise<TopicCount[]> {
   const existing = new Set(await admin.listTopics());
@@ -211,6 +244,7 @@ export async function statusReport(env: NodeJS.ProcessEnv, stallAfterSeconds: nu
       deadLetters24h,
       lateSamples24h,
       lastFinalized,
+      billing: await billingBacklog(poolOf(billing.DB_SCHEMA)),
     };
   } finally {
     await admin.disconnect();
@@ -222,7 +256,8 @@ export async function statusReport(env: NodeJS.ProcessEnv, stallAfterSeconds: nu
 export const status: Command = {
   path: ['status'],
   usage: 'tally status [--json] [--stall-after 300]',
-  summary: 'groups and lag per partition, stalled partitions, outbox backlog, dead letters and late samples (24 h)',
+  summary:
+    'groups and lag per partition, stalled partitions, outbox backlog, dead letters and late samples (24 h), billing hours to recompute or parked',
   async run(argv, io) {
     const options = parseCommandArgs(argv, { json: { type: 'boolean' }, 'stall-after': { type: 'string' } }, args);
     const report = await statusReport(io.env, options['stall-after']);

@@ -34,6 +34,21 @@ export async function opsPage({ query }) {
       status.outboxes.map((o) => [o.service, String(o.rows), String(o.oldestAgeSeconds ?? ''), String(o.parked ?? '')]),
       { testid: 'outboxes', num: [1, 2, 3] },
     ),
+    h('h2', {}, 'Billing hourly values'),
+    h(
+      'p',
+      { 'data-testid': 'billing-backlog' },
+      status.billing.problem ??
+        `${status.billing.staleAccounts} accounts to recompute (oldest mark ${status.billing.oldestStaleAgeSeconds ?? '-'} s), ` +
+          `${status.billing.parked.length} parked, ${status.billing.pendingHours} account-hours waiting for an account or a price.`,
+    ),
+    status.billing.parked.length > 0
+      ? table(
+          ['Account', 'Parked since', 'Reason'],
+          status.billing.parked.map((p) => [p.accountId, p.parkedAt, p.reason]),
+          { testid: 'billing-parked' },
+        )
+      : null,
     h('h2', {}, 'Dead letters, last 24 h'),
     table(
       ['Topic', 'Records', ''],

@@ -47,6 +47,13 @@ const statusReport = z
     deadLetters24h: z.array(topicCount).readonly(),
     lateSamples24h: z.array(topicCount).readonly(),
     lastFinalized: z.object({ month: z.string().nullable(), invoices: z.number(), problem: z.string().optional() }),
+    billing: z.object({
+      staleAccounts: z.number(),
+      oldestStaleAgeSeconds: z.number().nullable(),
+      parked: z.array(z.object({ accountId: z.string(), reason: z.string(), parkedAt: z.string() })).readonly(),
+      pendingHours: z.number(),
+      problem: z.string().optional(),
+    }),
   })
   .meta({ id: 'StatusReport' });
 
