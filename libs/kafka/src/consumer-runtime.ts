@@ -314,12 +314,19 @@ export async function runConsumer<T, R>(spec: ConsumerSpec<T, R>, deps: Consumer
       return undefined;
     }
     if (decision.gap !== undefined) reportGap(partition, decision.gap);
-    readSinceJoin.add(partition);
     const start = BigInt(decision.fromOffset);
     const messages =
       BigInt(batch.messages[0]!.offset) >= start
         ? batch.messages
         : batch.messages.filter((message) => BigInt(message.offset) >= start);
+    // A batch fetched from before the stored offset (kafkajs's first fetch, before the assignment's seek) whose first
+    // record at or after it lies past it: a fetch returns every record Kafka still has from where it starts, so the
+    // offsets in between are gone (compaction), a gap as proven as reconcile's. Unreported, a stored offset pointing
+    // at removed records went unseen whenever that first fetch won the race with the seek.
+    if (BigInt(first) < start && messages.length > 0 && BigInt(messages[0]!.offset) > start) {
+      reportGap(partition, { from: start.toString(), to: messages[0]!.offset });
+    }
+    readSinceJoin.add(partition);
     // kafkajs fetches from the last resolved offset: resolve even what we skip, or it comes back.
     if (messages.length === 0) {
       payload.resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
