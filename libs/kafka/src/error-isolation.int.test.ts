@@ -24,7 +24,7 @@ import {
   sample,
   samplesCodec,
   startSumConsumer,
-  storedOffsets,
+  storedAtEnd,
   type Sums,
 } from './testing/sum-kit.ts';
 
@@ -130,10 +130,7 @@ describe('deterministic errors that are not poison', () => {
     );
     for (const [index, run] of runs.entries()) {
       const { child } = consumers[index]!;
-      const done = async () => {
-        const offsets = await storedOffsets(run.db.pool, run.group, spec.name);
-        return [...ends].every(([partition, high]) => offsets.get(partition) === high);
-      };
+      const done = () => storedAtEnd(run.db.pool, run.group, spec.name, ends);
       expect(await eventually(done, 30_000), `${run.mode}: ${child.output()}`).toBe(true);
     }
     const seconds = (Date.now() - started) / 1000;

@@ -23,7 +23,7 @@ import { readToEnd } from './read-to-end.ts';
 import { createRegistry, registerSchemas } from './registry.ts';
 import { sendSized } from './sized-send.ts';
 import { testEndpoints } from './test-env.ts';
-import { readSums, sample, samplesCodec, startSumConsumer, storedOffsets, type Sums } from './testing/sum-kit.ts';
+import { readSums, sample, samplesCodec, startSumConsumer, storedAtEnd, type Sums } from './testing/sum-kit.ts';
 
 const endpoints = testEndpoints();
 const kafka = createKafka('burst-test', endpoints.KAFKA_BROKERS, createLogger('burst-test', 'warn'));
@@ -161,10 +161,7 @@ describe('a burst of malformed records and records near the size limit', () => {
     children.push(...consumers.map((consumer) => consumer.child));
     for (const [index, run] of runs.entries()) {
       const { child } = consumers[index]!;
-      const done = async () => {
-        const offsets = await storedOffsets(run.db.pool, run.group, spec.name);
-        return [...ends].every(([partition, high]) => offsets.get(partition) === high);
-      };
+      const done = () => storedAtEnd(run.db.pool, run.group, spec.name, ends);
       expect(await eventually(done, 60_000), `${run.mode}: ${child.output()}`).toBe(true);
     }
     console.info(`both modes at the end after ${Date.now() - started} ms`);

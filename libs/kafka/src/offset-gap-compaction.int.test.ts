@@ -16,7 +16,7 @@ import { createKafka } from './client.ts';
 import { readToEnd } from './read-to-end.ts';
 import { createRegistry, registerSchemas } from './registry.ts';
 import { testEndpoints } from './test-env.ts';
-import { produce, readSums, sample, samplesCodec, startSumConsumer, storedOffsets } from './testing/sum-kit.ts';
+import { produce, readSums, sample, samplesCodec, startSumConsumer, storedAtEnd } from './testing/sum-kit.ts';
 
 const endpoints = testEndpoints();
 const kafka = createKafka('gap-compaction-test', endpoints.KAFKA_BROKERS, createLogger('gap-compaction-test', 'warn'));
@@ -155,10 +155,7 @@ describe('a compacted topic whose first offsets were cleaned', () => {
     for (const [index, run] of runs.entries()) {
       const { child, metric } = consumers[index]!;
       const label = `${run.mode} from ${run.start}`;
-      const done = async () => {
-        const offsets = await storedOffsets(run.db.pool, run.group, spec.name);
-        return [...ends].every(([partition, high]) => offsets.get(partition) === high);
-      };
+      const done = () => storedAtEnd(run.db.pool, run.group, spec.name, ends);
       expect(await eventually(done, 60_000), `${label}: ${child.output()}`).toBe(true);
       const sums = await readSums(run.db.pool);
       expect(new Map([...sums].map(([key, { total }]) => [key, total])), label).toEqual(

@@ -23,7 +23,7 @@ import {
   sample,
   samplesCodec,
   startSumConsumer,
-  storedOffsets,
+  storedAtEnd,
   type Sums,
 } from './testing/sum-kit.ts';
 
@@ -109,10 +109,7 @@ describe('a topic whose log start was advanced', () => {
       LOG_LEVEL: 'info',
       ...run.env,
     });
-    const done = (run: Mode) => async () => {
-      const offsets = await storedOffsets(run.db.pool, run.group, spec.name);
-      return [...ends].every(([partition, high]) => offsets.get(partition) === high);
-    };
+    const done = (run: Mode) => () => storedAtEnd(run.db.pool, run.group, spec.name, ends);
     /** Runs both modes at once, then checks each: exact sums, one gap per partition of `gapOf` offsets, no loop. */
     const rebuild = async (gapOf: (partition: number) => number) => {
       const consumers = await Promise.all(runs.map((run) => startSumConsumer(envOf(run))));

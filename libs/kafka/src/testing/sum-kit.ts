@@ -79,6 +79,17 @@ export async function storedOffsets(pool: Pool, group: string, topic: string): P
   return new Map(result.rows.map((row) => [row.partition, row.next_offset]));
 }
 
+/** Whether the group's stored offsets reached `ends` (partition → log end) on every partition. */
+export async function storedAtEnd(
+  pool: Pool,
+  group: string,
+  topic: string,
+  ends: Iterable<readonly [number, string]>,
+): Promise<boolean> {
+  const offsets = await storedOffsets(pool, group, topic);
+  return [...ends].every(([partition, high]) => offsets.get(partition) === high);
+}
+
 /** A TCP port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   const server = createServer();
